@@ -8,14 +8,21 @@ use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
 use crate::error::{Error, Result};
 
 pub fn now() -> Result<DateTime<FixedOffset>> {
-    if let Ok(value) = std::env::var("RELPLAN_NOW") {
+    // An empty variable counts as unset, as shells and CI templates often leave them.
+    if let Some(value) = std::env::var("RELPLAN_NOW")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
         return parse_now(&value).ok_or_else(|| {
             Error::input(format!(
                 "RELPLAN_NOW={value:?} is not a date: expected RFC 3339 (2026-12-01T09:00:00Z) or YYYY-MM-DD"
             ))
         });
     }
-    if let Ok(value) = std::env::var("SOURCE_DATE_EPOCH") {
+    if let Some(value) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .filter(|v| !v.trim().is_empty())
+    {
         let secs: i64 = value.trim().parse().map_err(|_| {
             Error::input(format!(
                 "SOURCE_DATE_EPOCH={value:?} is not a number of seconds"

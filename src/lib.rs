@@ -70,17 +70,32 @@ fn open(cwd: &Path, config_path: Option<&Path>) -> Result<Workspace> {
     let repo = Repo::discover(cwd)?;
     let explicit = config_path.map(|p| cwd.join(p));
     let (config, _) = Config::load(explicit.as_deref(), repo.root())?;
-    let project = config.project.name.clone().unwrap_or_else(|| {
-        repo.root()
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "project".into())
-    });
+    let project = config
+        .project
+        .name
+        .clone()
+        .or_else(|| {
+            repo.remote_url("origin")
+                .and_then(|url| project_from_url(&url))
+        })
+        .unwrap_or_else(|| {
+            repo.root()
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_else(|| "project".into())
+        });
     Ok(Workspace {
         repo,
         config,
         project,
     })
+}
+
+/// The repository name in a remote URL (`git@github.com:acme/api.git` → `api`).
+fn project_from_url(url: &str) -> Option<String> {
+    let last = url.trim_end_matches('/').rsplit(['/', ':']).next()?;
+    let name = last.strip_suffix(".git").unwrap_or(last);
+    (!name.is_empty()).then(|| name.to_string())
 }
 
 /// The resolved range and its classified changes.
@@ -498,6 +513,19 @@ mod tests {
         let err = parse_version("1.4").unwrap_err();
         assert!(err.message.contains("\"1.4\""), "{}", err.message);
         assert_eq!(err.exit_code(), 2);
+    }
+
+    #[test]
+    fn project_names_from_remotes() {
+        assert_eq!(
+            project_from_url("git@github.com:acme/api.git").as_deref(),
+            Some("api")
+        );
+        assert_eq!(
+            project_from_url("https://ghe.example.com/acme/web/").as_deref(),
+            Some("web")
+        );
+        assert_eq!(project_from_url("/srv/git/tool").as_deref(), Some("tool"));
     }
 
     #[test]

@@ -42,7 +42,16 @@ fn counts_line(plan: &Plan) -> String {
     )
 }
 
-fn outcome_note(outcome: Outcome) -> &'static str {
+fn outcome_note(outcome: Outcome, dry_run: bool) -> &'static str {
+    if dry_run {
+        return match outcome {
+            Outcome::Created => "would create",
+            Outcome::Updated => "would update",
+            Outcome::Unchanged => "unchanged",
+            Outcome::KeptEdited => "edited by you: would keep it and write .new beside it",
+            Outcome::Overwritten => "edited by you: would overwrite (--force)",
+        };
+    }
     match outcome {
         Outcome::Created => "created",
         Outcome::Updated => "updated",
@@ -93,7 +102,12 @@ pub fn text(report: &Report<'_>) -> String {
         report.dir
     );
     for w in report.written {
-        let _ = writeln!(out, "  {:<42} {}", w.path, outcome_note(w.outcome));
+        let _ = writeln!(
+            out,
+            "  {:<42} {}",
+            w.path,
+            outcome_note(w.outcome, report.dry_run)
+        );
     }
     if !plan.risk.risks.is_empty() {
         let _ = writeln!(out, "\nTop risks:");
@@ -200,7 +214,7 @@ pub fn markdown(report: &Report<'_>) -> String {
             "- `{}/{}` ({})",
             report.dir,
             w.path,
-            outcome_note(w.outcome)
+            outcome_note(w.outcome, report.dry_run)
         );
     }
     out

@@ -295,3 +295,89 @@ fn init_writes_the_example_once() {
         .assert()
         .success();
 }
+
+#[test]
+fn first_release_without_tags_says_so() {
+    let repo = TestRepo::new();
+    repo.change("a.txt", "feat: first feature");
+    repo.change("b.txt", "fix: first fix");
+    let out = stdout_of(
+        repo.relplan()
+            .args(["plan", "--date", "2026-12-15"])
+            .assert()
+            .success(),
+    );
+    assert!(out.contains("v0.1.0"), "{out}");
+    assert!(out.contains("starts at the root commit"), "{out}");
+    let scope = repo.read("releases/v0.1.0/scope.md");
+    assert!(scope.contains("the root commit"), "{scope}");
+    let rollback = repo.read("releases/v0.1.0/rollback/rollback_plan.md");
+    assert!(rollback.contains("first release"), "{rollback}");
+}
+
+#[test]
+fn merged_branches_are_in_the_range_and_merge_commits_are_not_features() {
+    let repo = released_repo();
+    repo.git(&["checkout", "-q", "-b", "topic"]);
+    let topic = repo.change("src/topic.rs", "feat(search): fuzzy matching");
+    repo.git(&["checkout", "-q", "main"]);
+    repo.change("src/main_line.rs", "fix: main line fix");
+    repo.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "topic",
+        "-m",
+        "Merge branch 'topic'",
+    ]);
+    let json = crate::support::json_of(
+        repo.relplan()
+            .args(["scope", "--format", "json"])
+            .assert()
+            .success(),
+    );
+    let changes = json["changes"].as_array().unwrap();
+    assert_eq!(
+        changes.len(),
+        6,
+        "3 before, topic, main fix, merge: {changes:?}"
+    );
+    let merge = &changes[0];
+    assert_eq!(merge["summary"], "Merge branch 'topic'");
+    assert_eq!(merge["category"], "skipped");
+    assert!(changes
+        .iter()
+        .any(|c| c["id"] == topic && c["category"] == "features"));
+}
+
+#[test]
+fn past_dates_and_empty_ranges_are_warnings_not_failures() {
+    let repo = released_repo();
+    repo.tag("v1.4.0");
+    let out = stdout_of(
+        repo.relplan()
+            .args(["plan", "1.4.1", "--date", "2026-11-20"])
+            .assert()
+            .success(),
+    );
+    assert!(out.contains("is in the past"), "{out}");
+    assert!(out.contains("is empty"), "{out}");
+}
+
+#[test]
+fn out_flag_moves_the_plan_folder() {
+    let repo = released_repo();
+    repo.relplan()
+        .args([
+            "plan",
+            "1.4.0",
+            "--date",
+            "2026-12-15",
+            "--out",
+            "docs/plans",
+        ])
+        .assert()
+        .success();
+    assert!(repo.exists("docs/plans/v1.4.0/scope.md"));
+    assert!(!repo.exists("releases"));
+}
