@@ -333,7 +333,7 @@ pub struct MilestoneConfig {
     pub name: String,
     /// Days relative to the release: negative before, 0 the release day, positive after.
     pub offset: i64,
-    /// Length in days (same unit as offsets), at least 1.
+    /// Length in working days, at least 1.
     #[serde(default = "one")]
     pub duration: i64,
     /// A `[team]` role key (`qa_lead`, `devops`, ...) or free text.

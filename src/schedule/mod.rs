@@ -59,7 +59,7 @@ pub struct Milestone {
     /// Last day (inclusive) and its weekday.
     pub end_date: NaiveDate,
     pub end_weekday: String,
-    /// Length in `offset_unit` days.
+    /// Length in working days.
     pub duration: i64,
     /// The day the offset pointed at, when that was a day off and the milestone moved.
     pub moved_from: Option<NaiveDate>,
@@ -203,14 +203,12 @@ fn place(
     }
 }
 
-fn end_of(cal: &Calendar, unit: OffsetUnit, start: NaiveDate, duration: i64) -> NaiveDate {
+/// The last day of a milestone lasting `duration` working days from `start`
+/// (a day off at the start counts as the first day: the release day may be one).
+fn end_of(cal: &Calendar, start: NaiveDate, duration: i64) -> NaiveDate {
     let n = duration.max(1) - 1;
-    match unit {
-        OffsetUnit::Calendar => start + Duration::days(n),
-        OffsetUnit::Business => cal
-            .add_working_days(start, n)
-            .unwrap_or(start + Duration::days(n)),
-    }
+    cal.add_working_days(start, n)
+        .unwrap_or(start + Duration::days(n))
 }
 
 /// Builds the schedule for `release_date`, warning about dates already past on `today`.
@@ -360,7 +358,7 @@ fn milestone(
             if m.offset < 0 { "previous" } else { "next" }
         )
     });
-    let end_date = end_of(cal, unit, date, m.duration);
+    let end_date = end_of(cal, date, m.duration);
     let (owner, owner_role) = owner_of(&m.owner);
     let windows = m
         .windows

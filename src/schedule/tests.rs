@@ -52,8 +52,12 @@ fn default_milestones_on_a_tuesday_release() {
         "{:?}",
         qa.moved_note
     );
-    assert_eq!(qa.end_date, d("2026-12-06"), "3 calendar days");
-    assert_eq!(qa.gantt_end, d("2026-12-07"));
+    assert_eq!(
+        qa.end_date,
+        d("2026-12-08"),
+        "3 working days: Fri, Mon, Tue"
+    );
+    assert_eq!(qa.gantt_end, d("2026-12-09"));
     assert_eq!(qa.owner, "QA Lead");
     assert_eq!(qa.owner_role.as_deref(), Some("qa_lead"));
     assert!(s.warnings.is_empty(), "{:?}", s.warnings);

@@ -437,11 +437,13 @@ mod tests {
     fn unfilled_lists_only_what_config_left_out() {
         let schedule =
             crate::schedule::build(d("2026-12-15"), d("2026-12-01"), &ScheduleConfig::default());
-        let mut config = TeamConfig::default();
-        config.release_manager = Person {
-            name: Some("Ada".into()),
-            backup: None,
-            contact: Some("@ada".into()),
+        let config = TeamConfig {
+            release_manager: Person {
+                name: Some("Ada".into()),
+                backup: None,
+                contact: Some("@ada".into()),
+            },
+            ..TeamConfig::default()
         };
         let team = build(&config, &[], &schedule);
         let todo = unfilled(&team);

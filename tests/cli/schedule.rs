@@ -83,7 +83,7 @@ fn holiday_friday_release_shows_warnings_and_moved_milestones() {
         "{timeline}"
     );
     assert!(
-        timeline.contains("| Enhanced monitoring | T+1 | 2027-01-01 (Friday) to 2027-01-03 (Sunday) | DevOps Engineer | moved from Saturday 2026-12-26 (Saturday is not a working day) to the next working day |"),
+        timeline.contains("| Enhanced monitoring | T+1 | 2027-01-01 (Friday) to 2027-01-05 (Tuesday) | DevOps Engineer | moved from Saturday 2026-12-26 (Saturday is not a working day) to the next working day |"),
         "{timeline}"
     );
     assert!(timeline.contains("## Schedule warnings"), "{timeline}");
@@ -148,7 +148,7 @@ fn release_ics_imports_as_one_event_per_milestone_and_window() {
     let qa = &first["qa.v1.4.0.acme@relplan"];
     assert_eq!(day(qa), "2026-12-04", "Saturday T-10 moved to Friday");
     match qa.get_end() {
-        Some(DatePerhapsTime::Date(d)) => assert_eq!(d.to_string(), "2026-12-07"),
+        Some(DatePerhapsTime::Date(d)) => assert_eq!(d.to_string(), "2026-12-09"),
         other => panic!("{other:?}"),
     }
     let migration = &first["release.migration.v1.4.0.acme@relplan"];
