@@ -378,7 +378,52 @@ impl TryFrom<Vec<MilestoneConfig>> for Milestones {
     }
 }
 
-/// The rules every milestone list follows (the defaults included).
+/// The rules one milestone follows on its own; `at` names it in messages.
+fn check_milestone(at: &str, m: &MilestoneConfig) -> std::result::Result<(), String> {
+    if !valid_key(&m.key) {
+        return Err(format!(
+            "{at}: key must be lowercase letters, digits, '-' or '_' (it names calendar events)"
+        ));
+    }
+    if m.name.trim().is_empty() {
+        return Err(format!("{at}: name is empty"));
+    }
+    if m.offset.abs() > 365 {
+        return Err(format!(
+            "{at}: offset = {} is out of range (expected -365 to 365 days)",
+            m.offset
+        ));
+    }
+    if !(1..=90).contains(&m.duration) {
+        return Err(format!(
+            "{at}: duration = {} is out of range (expected 1 to 90 working days)",
+            m.duration
+        ));
+    }
+    for (w, window) in m.windows.iter().enumerate() {
+        if !valid_key(&window.key) {
+            return Err(format!(
+                "{at}: windows[{w}].key {:?} must be lowercase letters, digits, '-' or '_'",
+                window.key
+            ));
+        }
+        if window.end.0 <= window.start.0 {
+            return Err(format!(
+                "{at}: windows[{w}] ({:?}) ends at {} before it starts at {}; expected end after start on the same day",
+                window.name,
+                window.end.0.format("%H:%M"),
+                window.start.0.format("%H:%M")
+            ));
+        }
+        if m.windows[..w].iter().any(|o| o.key == window.key) {
+            return Err(format!("{at}: duplicate window key {:?}", window.key));
+        }
+    }
+    Ok(())
+}
+
+/// The rules the whole list follows (the defaults included): unique keys, one
+/// release day, pre-release milestones before it and post-release ones after it.
 pub fn check_milestones(list: &[MilestoneConfig]) -> std::result::Result<(), String> {
     if list.is_empty() {
         return Err(
@@ -388,50 +433,12 @@ pub fn check_milestones(list: &[MilestoneConfig]) -> std::result::Result<(), Str
     let mut release_at = None;
     for (i, m) in list.iter().enumerate() {
         let at = format!("schedule.milestones[{i}] (key = {:?})", m.key);
-        if !valid_key(&m.key) {
-            return Err(format!(
-                "{at}: key must be lowercase letters, digits, '-' or '_' (it names calendar events)"
-            ));
-        }
+        check_milestone(&at, m)?;
         if let Some(j) = list[..i].iter().position(|o| o.key == m.key) {
             return Err(format!(
-                "schedule.milestones: duplicate key {:?} (entries {j} and {i}); expected each key once",
+                "schedule.milestones: duplicate key {:?} in schedule.milestones[{j}] and schedule.milestones[{i}] (counting from 0); expected each key once",
                 m.key
             ));
-        }
-        if m.name.trim().is_empty() {
-            return Err(format!("{at}: name is empty"));
-        }
-        if m.offset.abs() > 365 {
-            return Err(format!(
-                "{at}: offset = {} is out of range (expected -365 to 365 days)",
-                m.offset
-            ));
-        }
-        if !(1..=90).contains(&m.duration) {
-            return Err(format!(
-                "{at}: duration = {} is out of range (expected 1 to 90 days)",
-                m.duration
-            ));
-        }
-        for (w, window) in m.windows.iter().enumerate() {
-            if !valid_key(&window.key) {
-                return Err(format!(
-                    "{at}: windows[{w}].key {:?} must be lowercase letters, digits, '-' or '_'",
-                    window.key
-                ));
-            }
-            if window.end.0 <= window.start.0 {
-                return Err(format!(
-                    "{at}: windows[{w}] ({:?}) ends at {} before it starts at {}; expected end after start on the same day",
-                    window.name,
-                    window.end.0.format("%H:%M"),
-                    window.start.0.format("%H:%M")
-                ));
-            }
-            if m.windows[..w].iter().any(|o| o.key == window.key) {
-                return Err(format!("{at}: duplicate window key {:?}", window.key));
-            }
         }
         if m.offset == 0 && release_at.is_none() {
             release_at = Some(i);
@@ -558,6 +565,11 @@ freezes = [{ start = "2026-12-18", end = "2027-01-04", name = "Year-end change f
                 "[[schedule.milestones]]\nkey = \"release\"\nname = \"Release\"\noffset = 0\nwindows = [{ key = \"deploy\", name = \"Deploy\", start = \"25:00\", end = \"10:00\" }]\n",
                 5,
                 &["25:00", "HH:MM"],
+            ),
+            (
+                "[schedule]\n\n[[schedule.milestones]]\nkey = \"release\"\nname = \"Release\"\noffset = 0\n\n[[schedule.milestones]]\nkey = \"retro\"\nname = \"Retro\"\noffset = 7\nduration = 0\n",
+                3,
+                &["schedule.milestones[1] (key = \"retro\")", "duration = 0"],
             ),
             (
                 "[schedule]\non_call = { start = 3, end = -1 }\n",
