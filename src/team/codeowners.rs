@@ -160,6 +160,8 @@ pub struct OwnerCoverage {
 pub struct Reviewers {
     /// The CODEOWNERS file used, or null when the repository has none.
     pub file: Option<String>,
+    /// How many distinct changed files were matched against it.
+    pub files: usize,
     pub owners: Vec<OwnerCoverage>,
     /// Changed files no rule owns (count, and the first few paths).
     pub unowned: usize,
@@ -177,6 +179,7 @@ pub fn review(file: &str, owners: &CodeOwners, paths: &[String]) -> Reviewers {
     let mut sorted: Vec<&String> = paths.iter().collect();
     sorted.sort();
     sorted.dedup();
+    let files = sorted.len();
     for path in sorted {
         match owners.owner_rule(path) {
             Some(rule) if !rule.owners.is_empty() => {
@@ -218,6 +221,7 @@ pub fn review(file: &str, owners: &CodeOwners, paths: &[String]) -> Reviewers {
     unowned.truncate(UNOWNED_SHOWN);
     Reviewers {
         file: Some(file.to_string()),
+        files,
         owners: list,
         unowned: count,
         unowned_paths: unowned,
@@ -353,5 +357,6 @@ mod tests {
         );
         assert_eq!(r.unowned, 1);
         assert_eq!(r.unowned_paths, vec!["vendor/x.c"]);
+        assert_eq!(r.files, 5, "a path changed twice counts once");
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use icalendar::{CalendarComponent, CalendarDateTime, Component, DatePerhapsTime};
 use predicates::prelude::*;
 
-use crate::support::{stdout_of, TestRepo};
+use crate::support::{json_of, stdout_of, TestRepo};
 
 const YEAR_END: &str = r#"[project]
 name = "acme"
@@ -108,6 +108,29 @@ fn holiday_friday_release_shows_warnings_and_moved_milestones() {
 
     let risks = repo.read("releases/v1.4.0/risks/risk_assessment.md");
     assert!(risks.contains("is a holiday: Christmas Day"), "{risks}");
+
+    // Scripts see the same facts in the Plan model.
+    let plan = json_of(
+        repo.relplan()
+            .args([
+                "plan",
+                "1.4.0",
+                "--date",
+                "2026-12-25",
+                "--dry-run",
+                "--format",
+                "json",
+            ])
+            .assert()
+            .success(),
+    );
+    let monitoring = &plan["schedule"]["milestones"][6];
+    assert_eq!(monitoring["key"], "monitoring");
+    assert_eq!(monitoring["date"], "2027-01-01");
+    assert_eq!(monitoring["moved_from"], "2026-12-26");
+    assert_eq!(monitoring["phase"], "after");
+    assert_eq!(plan["schedule"]["release_weekday"], "Friday");
+    assert_eq!(plan["schedule"]["on_call"]["start"], "2026-12-24");
 }
 
 #[test]
@@ -291,7 +314,10 @@ fn team_allocation_names_people_on_call_dates_and_code_owners() {
         team.contains("### Planning (T-14 to T-8): 2026-12-01 to 2026-12-07"),
         "{team}"
     );
-    assert!(team.contains("From `.github/CODEOWNERS`"), "{team}");
+    assert!(
+        team.contains("From `.github/CODEOWNERS` (last matching rule wins), for the 6 files this release changes:"),
+        "{team}"
+    );
     assert!(
         team.contains("| @acme/api | 2 | `/src/api/` (2) |"),
         "{team}"
