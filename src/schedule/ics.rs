@@ -38,9 +38,16 @@ pub fn render(info: &CalendarInfo<'_>, schedule: &Schedule) -> String {
             escape(&format!("{} {} release", info.project, info.tag))
         ),
     ];
-    let has_windows = schedule.milestones.iter().any(|m| !m.windows.is_empty());
-    if zoned && has_windows {
-        lines.extend(vtimezone(tz, schedule.release_date.year()));
+    let window_years: Vec<i32> = schedule
+        .milestones
+        .iter()
+        .filter(|m| !m.windows.is_empty())
+        .map(|m| m.date.year())
+        .collect();
+    if let (true, Some(first), Some(last)) =
+        (zoned, window_years.iter().min(), window_years.iter().max())
+    {
+        lines.extend(vtimezone(tz, *first, *last));
     }
     let stamp = info.stamp.format("%Y%m%dT%H%M%SZ").to_string();
     for m in &schedule.milestones {
@@ -214,15 +221,18 @@ fn offset_text(seconds: i32) -> String {
     }
 }
 
-/// The zone's offsets through `year`: its state on January 1 and every change in
-/// the year, each as an observance with an explicit DTSTART (no RRULE needed).
-fn vtimezone(tz: Tz, year: i32) -> Vec<String> {
+/// The zone's offsets from January 1 of `first` to the end of `last`: its state at
+/// the start and every change after it, each an observance with an explicit DTSTART
+/// (no RRULE needed).
+fn vtimezone(tz: Tz, first: i32, last: i32) -> Vec<String> {
+    // Dates come from NaiveDate, so the year is always representable; if not, the
+    // scan below is empty and only the starting observance is written.
     let start = Utc
-        .with_ymd_and_hms(year, 1, 1, 0, 0, 0)
+        .with_ymd_and_hms(first, 1, 1, 0, 0, 0)
         .single()
-        .unwrap_or_else(Utc::now);
+        .unwrap_or(DateTime::<Utc>::MAX_UTC);
     let end = Utc
-        .with_ymd_and_hms(year + 1, 1, 1, 0, 0, 0)
+        .with_ymd_and_hms(last.max(first) + 1, 1, 1, 0, 0, 0)
         .single()
         .unwrap_or(start);
     let total = |at: DateTime<Utc>| {
@@ -251,7 +261,10 @@ fn vtimezone(tz: Tz, year: i32) -> Vec<String> {
     };
     let mut lines = vec!["BEGIN:VTIMEZONE".into(), format!("TZID:{}", tz.name())];
     let (first, dst, name) = state(start);
-    let jan1 = start.naive_utc() + Duration::seconds(i64::from(first));
+    let jan1 = start
+        .naive_utc()
+        .checked_add_signed(Duration::seconds(i64::from(first)))
+        .unwrap_or(start.naive_utc());
     lines.extend(observance(dst, jan1, first, first, &name));
     let mut prev = first;
     let mut at = start;
@@ -319,7 +332,7 @@ mod tests {
 
     #[test]
     fn vtimezone_lists_both_dst_changes() {
-        let lines = vtimezone(chrono_tz::Europe::Berlin, 2026);
+        let lines = vtimezone(chrono_tz::Europe::Berlin, 2026, 2026);
         let text = lines.join("\n");
         assert!(text.contains("TZID:Europe/Berlin"), "{text}");
         // 2026-03-29 01:00 UTC: 02:00 CET becomes 03:00 CEST.
@@ -336,6 +349,16 @@ mod tests {
             ),
             "{text}"
         );
+    }
+
+    #[test]
+    fn vtimezone_covers_every_year_asked_and_fixed_zones() {
+        let text = vtimezone(chrono_tz::America::New_York, 2026, 2027).join("\n");
+        assert_eq!(text.matches("BEGIN:DAYLIGHT").count(), 2, "{text}");
+        assert!(text.contains("DTSTART:20270314T020000"), "{text}");
+        let fixed = vtimezone(chrono_tz::Asia::Tokyo, 2026, 2026).join("\n");
+        assert_eq!(fixed.matches("BEGIN:STANDARD").count(), 1, "{fixed}");
+        assert!(fixed.contains("TZOFFSETTO:+0900"), "{fixed}");
     }
 
     #[test]
