@@ -339,6 +339,9 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
     let totals = ws
         .repo
         .diff_totals(range.from.as_ref().map(|f| f.1), range.to.1)?;
+    let mut changed_paths = all_paths.clone();
+    changed_paths.sort();
+    changed_paths.dedup();
     let files = Files::from_paths(all_paths, totals);
 
     let out_root = match &args.out {
@@ -357,7 +360,19 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
     warnings.extend(schedule.warnings.iter().cloned());
     let assessment = risk::assess(&range.changes, &commit_paths, &ws.config.risk);
     let strategy = risk::choose_strategy(&assessment, &ws.config.deploy);
-    let team = team::build(&ws.config.team, &range.changes);
+    let mut team = team::build(&ws.config.team, &range.changes, &schedule);
+    // GitHub uses the first CODEOWNERS it finds, as of the commit being released.
+    if let Some((location, text)) = team::codeowners::LOCATIONS.iter().find_map(|loc| {
+        ws.repo
+            .file_at(range.to.1, loc)
+            .map(|bytes| (*loc, String::from_utf8_lossy(&bytes).into_owned()))
+    }) {
+        let owners = team::codeowners::parse(&text);
+        for error in &owners.errors {
+            warnings.push(format!("{location} {error}: line skipped"));
+        }
+        team.reviewers = team::codeowners::review(location, &owners, &changed_paths);
+    }
     let to_fill_in = team::unfilled(&team);
     let release_manager = team
         .roles
@@ -401,7 +416,23 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
             .as_ref()
             .map(|d| ws.repo.root().join(d))
     });
-    let documents = render::render_all(&plan, templates_dir.as_deref())?;
+    let mut documents = render::render_all(&plan, templates_dir.as_deref())?;
+    let stamp = chrono::DateTime::parse_from_rfc3339(&plan.planning_started)
+        .unwrap_or(now)
+        .with_timezone(&chrono::Utc);
+    documents.push(render::Document {
+        path: "schedule/release.ics".into(),
+        content: schedule::ics::render(
+            &schedule::ics::CalendarInfo {
+                project: &plan.project,
+                version: &plan.version,
+                tag: &plan.tag,
+                relplan_version: &plan.relplan_version,
+                stamp,
+            },
+            &plan.schedule,
+        ),
+    });
     let decisions = write::decide(&plan_dir, &documents, &previous_files, args.force);
     let shown_dir = display_path(&plan_dir, cwd);
     if !args.dry_run {

@@ -19,7 +19,16 @@ fn key_dates(plan: &Plan) -> Vec<(String, String)> {
     plan.schedule
         .milestones
         .iter()
-        .map(|m| (m.name.clone(), format!("{} ({})", m.date, &m.weekday)))
+        .map(|m| {
+            let moved = m
+                .moved_from
+                .map(|from| format!(", moved from {from}"))
+                .unwrap_or_default();
+            (
+                m.name.clone(),
+                format!("{} ({}{moved})", m.date, &m.weekday),
+            )
+        })
         .collect()
 }
 

@@ -1,12 +1,19 @@
-//! People: the release roles from `[team]`, the contributors of the range, and what
-//! is left for a person to fill in. Pure.
+//! People: the release roles from `[team]`, the time they commit per phase, the
+//! on-call rotation, CODEOWNERS reviewers, the contributors of the range, and what
+//! is left for a person to fill in. Pure: files and dates come in as data.
+
+pub mod codeowners;
 
 use std::collections::BTreeMap;
 
+use chrono::{Duration, NaiveDate};
 use serde::Serialize;
 
 use crate::commits::{Category, Change};
 use crate::config::{Person, TeamConfig};
+use crate::schedule::Schedule;
+
+pub use self::codeowners::Reviewers;
 
 /// Written where only a person can supply the value.
 pub const TBD: &str = "TBD";
@@ -30,9 +37,32 @@ pub struct Contributor {
     pub commits: usize,
 }
 
+/// Hours one role spends in one phase.
+#[derive(Debug, Clone, Serialize)]
+pub struct Allocation {
+    pub role: String,
+    pub hours: String,
+    pub activities: String,
+}
+
+/// A stretch of the release with its dates and who spends how much time in it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Phase {
+    pub name: String,
+    /// Offsets relative to the release, e.g. "T-14 to T-8".
+    pub span: String,
+    pub start: NaiveDate,
+    pub end: NaiveDate,
+    pub allocations: Vec<Allocation>,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Team {
     pub roles: Vec<Role>,
+    /// Time commitments per phase, dated from the schedule.
+    pub phases: Vec<Phase>,
+    /// Suggested reviewers from CODEOWNERS (`file` is null without one).
+    pub reviewers: Reviewers,
     pub contributors: Vec<Contributor>,
 }
 
@@ -137,6 +167,141 @@ const ROLES: &[RoleSpec] = &[
     },
 ];
 
+/// The title of a role key (`qa_lead` → `QA Lead`).
+pub fn role_title(key: &str) -> Option<&'static str> {
+    ROLES.iter().find(|r| r.key == key).map(|r| r.title)
+}
+
+struct PhaseSpec {
+    name: &'static str,
+    from: i64,
+    to: i64,
+    /// (role, hours per week, activities)
+    rows: &'static [(&'static str, &'static str, &'static str)],
+}
+
+/// The checklist's time allocation by phase (spec "Resource Allocation").
+const PHASES: &[PhaseSpec] = &[
+    PhaseSpec {
+        name: "Planning",
+        from: -14,
+        to: -8,
+        rows: &[
+            (
+                "Release Manager",
+                "20 h/week",
+                "Planning, coordination, documentation",
+            ),
+            (
+                "Technical Lead",
+                "15 h/week",
+                "Architecture review, risk assessment",
+            ),
+            (
+                "DevOps Engineer",
+                "10 h/week",
+                "Pipeline and infrastructure preparation",
+            ),
+            ("Database Administrator", "5 h/week", "Migration planning"),
+            ("QA Lead", "10 h/week", "Test plan"),
+        ],
+    },
+    PhaseSpec {
+        name: "Testing",
+        from: -7,
+        to: -1,
+        rows: &[
+            ("Release Manager", "15 h/week", "Status tracking, approvals"),
+            ("QA team", "120 h/week (3 people)", "Testing, bug reports"),
+            ("DevOps Engineer", "10 h/week", "Staging deployment support"),
+            (
+                "Support Lead",
+                "5 h/week",
+                "Support preparation and documentation",
+            ),
+        ],
+    },
+    PhaseSpec {
+        name: "Release day",
+        from: 0,
+        to: 0,
+        rows: &[
+            (
+                "Release Manager",
+                "full day",
+                "Go/no-go, coordination, communication",
+            ),
+            (
+                "DevOps Engineer",
+                "full day",
+                "Deployment, monitoring, rollback if needed",
+            ),
+            (
+                "Database Administrator",
+                "deployment window",
+                "Migrations, backups",
+            ),
+            ("QA Lead", "full day", "Post-deployment validation"),
+            (
+                "Technical Lead",
+                "full day",
+                "Troubleshooting, technical decisions",
+            ),
+        ],
+    },
+    PhaseSpec {
+        name: "Stability",
+        from: 1,
+        to: 3,
+        rows: &[
+            ("Primary On-Call", "on call", "First responder"),
+            ("Secondary On-Call", "on call", "Backup responder"),
+            (
+                "Support Lead",
+                "48 hours after release",
+                "Customer issue triage and escalation",
+            ),
+        ],
+    },
+];
+
+fn span(from: i64, to: i64) -> String {
+    let t = |o: i64| {
+        if o == 0 {
+            "T-0".to_string()
+        } else {
+            format!("T{o:+}")
+        }
+    };
+    if from == to {
+        t(from)
+    } else {
+        format!("{} to {}", t(from), t(to))
+    }
+}
+
+/// The phases with calendar dates from the release date.
+pub fn phases(release: NaiveDate) -> Vec<Phase> {
+    PHASES
+        .iter()
+        .map(|p| Phase {
+            name: p.name.into(),
+            span: span(p.from, p.to),
+            start: release + Duration::days(p.from),
+            end: release + Duration::days(p.to),
+            allocations: p
+                .rows
+                .iter()
+                .map(|(role, hours, activities)| Allocation {
+                    role: role.to_string(),
+                    hours: hours.to_string(),
+                    activities: activities.to_string(),
+                })
+                .collect(),
+        })
+        .collect()
+}
+
 fn person<'a>(config: &'a TeamConfig, key: &str) -> &'a Person {
     match key {
         "release_manager" => &config.release_manager,
@@ -152,8 +317,9 @@ fn person<'a>(config: &'a TeamConfig, key: &str) -> &'a Person {
     }
 }
 
-/// Roles from config (`TBD` where unset) and the range's contributors, most commits first.
-pub fn build(config: &TeamConfig, changes: &[Change]) -> Team {
+/// Roles from config (`TBD` where unset), phases dated from `schedule`, and the
+/// range's contributors, most commits first. Reviewers start empty (see `codeowners`).
+pub fn build(config: &TeamConfig, changes: &[Change], schedule: &Schedule) -> Team {
     let or_tbd = |v: &Option<String>| {
         v.clone()
             .filter(|s| !s.trim().is_empty())
@@ -174,12 +340,23 @@ pub fn build(config: &TeamConfig, changes: &[Change]) -> Team {
                     .iter()
                     .map(|s| s.to_string())
                     .collect(),
-                commitment: spec.commitment.into(),
+                commitment: match spec.key {
+                    "on_call_primary" | "on_call_secondary" => format!(
+                        "On call {} ({}) to {} ({})",
+                        schedule.on_call.start,
+                        schedule.on_call.start_weekday,
+                        schedule.on_call.end,
+                        schedule.on_call.end_weekday
+                    ),
+                    _ => spec.commitment.into(),
+                },
             }
         })
         .collect();
     Team {
         roles,
+        phases: phases(schedule.release_date),
+        reviewers: Reviewers::default(),
         contributors: contributors(changes),
     }
 }
@@ -203,13 +380,80 @@ pub fn contributors(changes: &[Change]) -> Vec<Contributor> {
     list
 }
 
-/// The "to fill in" list: every role field still `TBD`.
+/// The "to fill in" list: one line per role with the fields still `TBD`.
 pub fn unfilled(team: &Team) -> Vec<String> {
     let mut out = Vec::new();
     for role in &team.roles {
-        if role.name == TBD {
-            out.push(format!("team.{}.name ({})", role.key, role.title));
+        let missing: Vec<&str> = [
+            ("name", &role.name),
+            ("backup", &role.backup),
+            ("contact", &role.contact),
+        ]
+        .iter()
+        .filter(|(_, v)| v.as_str() == TBD)
+        .map(|(k, _)| *k)
+        .collect();
+        if !missing.is_empty() {
+            out.push(format!(
+                "team.{} ({}): {}",
+                role.key,
+                role.title,
+                missing.join(", ")
+            ));
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schedule::ScheduleConfig;
+
+    fn d(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn on_call_dates_come_from_the_schedule() {
+        let schedule =
+            crate::schedule::build(d("2026-12-15"), d("2026-12-01"), &ScheduleConfig::default());
+        let team = build(&TeamConfig::default(), &[], &schedule);
+        let primary = team
+            .roles
+            .iter()
+            .find(|r| r.key == "on_call_primary")
+            .unwrap();
+        assert_eq!(
+            primary.commitment,
+            "On call 2026-12-14 (Monday) to 2026-12-18 (Friday)"
+        );
+        assert_eq!(team.phases[0].start, d("2026-12-01"));
+        assert_eq!(team.phases[0].span, "T-14 to T-8");
+        assert_eq!(team.phases[2].span, "T-0");
+    }
+
+    #[test]
+    fn unfilled_lists_only_what_config_left_out() {
+        let schedule =
+            crate::schedule::build(d("2026-12-15"), d("2026-12-01"), &ScheduleConfig::default());
+        let config = TeamConfig {
+            release_manager: Person {
+                name: Some("Ada".into()),
+                backup: None,
+                contact: Some("@ada".into()),
+            },
+            ..TeamConfig::default()
+        };
+        let team = build(&config, &[], &schedule);
+        let todo = unfilled(&team);
+        assert_eq!(todo[0], "team.release_manager (Release Manager): backup");
+        assert_eq!(
+            todo[1],
+            "team.tech_lead (Technical Lead): name, backup, contact"
+        );
+        assert_eq!(todo.len(), ROLES.len());
+        assert_eq!(role_title("qa_lead"), Some("QA Lead"));
+        assert_eq!(role_title("nobody"), None);
+    }
 }

@@ -4,4 +4,5 @@
 mod support;
 
 mod plan;
+mod schedule;
 mod scope;
