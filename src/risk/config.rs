@@ -447,7 +447,7 @@ impl DeployConfig {
             ("rollback_p99_factor", t.rollback_p99_factor),
             ("rollback_db_latency_factor", t.rollback_db_latency_factor),
         ] {
-            if !(value > 1.0) {
+            if value.is_nan() || value <= 1.0 {
                 return Err(Error::input(format!(
                     "deploy.thresholds.{key} = {value}: expected a multiple of the baseline above 1, e.g. 3"
                 )));

@@ -213,7 +213,7 @@ pub fn assess(input: &RiskInput<'_>, config: &RiskConfig) -> Assessment {
     let mut risks = rules::builtin(&signals, config);
     risks.extend(rules::custom(input, config));
     // Highest severity first; stable among equals (built-ins in their fixed order).
-    risks.sort_by(|a, b| b.severity.cmp(&a.severity));
+    risks.sort_by_key(|r| std::cmp::Reverse(r.severity));
     let level = risks.iter().map(|r| r.severity).max().unwrap_or(Level::Low);
     let rule =
         "the overall level is the highest severity among the risks; Low when no risk is raised"

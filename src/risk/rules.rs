@@ -117,26 +117,33 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
             Level::Critical
         };
         let mut evidence = Vec::new();
-        for m in &destructive {
-            for f in m.findings.iter().filter(|f| f.destructive) {
-                let by = m.commits.first().map(|c| c.line()).unwrap_or_default();
-                evidence.push(format!(
-                    "`{}:{}` {}: `{}` ({by})",
-                    m.path, f.line, f.kind, f.text
-                ));
+        // Destructive statements first, then backfills, then the other migration files.
+        for want_destructive in [true, false] {
+            for m in &s.migrations {
+                for f in m
+                    .findings
+                    .iter()
+                    .filter(|f| f.destructive == want_destructive)
+                {
+                    let by = m.commits.first().map(|c| c.line()).unwrap_or_default();
+                    evidence.push(format!(
+                        "`{}:{}` {}: `{}` ({by})",
+                        m.path, f.line, f.kind, f.text
+                    ));
+                }
             }
         }
         for m in &s.migrations {
-            if !m.destructive {
+            if m.findings.is_empty() {
                 let ids: Vec<String> = m
                     .commits
                     .iter()
                     .map(|c| format!("`{}`", c.short_id))
                     .collect();
                 evidence.push(format!(
-                    "`{}` {}in {}",
+                    "`{}` {} in {}",
                     m.path,
-                    if m.backfill { "(data backfill) " } else { "" },
+                    if m.read { "(additive)" } else { "(not read)" },
                     ids.join(", ")
                 ));
             }
@@ -148,8 +155,8 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
         );
         if backfills > 0 {
             rationale.push_str(&format!(
-                ", {} rewrite data",
-                plural(backfills, "file", "files")
+                ", {} data",
+                plural(backfills, "file rewrites", "files rewrite")
             ));
         }
         rationale.push_str(&format!(
@@ -300,6 +307,12 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
         evidence.extend(majors.iter().map(|c| c.describe()));
         evidence.extend(s.dependency_commits.iter().map(CommitRef::line));
         evidence.extend(s.dependency_files.iter().map(PathHit::line));
+        evidence.extend(
+            s.dependency_changes
+                .iter()
+                .filter(|c| !c.major)
+                .map(|c| c.describe()),
+        );
         let mut commits = ids(&s.dependency_commits);
         commits.extend(hit_ids(&s.dependency_files));
         drafts.push(Draft {
@@ -309,12 +322,11 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
             probability,
             impact: Level::Medium,
             rationale: format!(
-                "{} dependency {} and {} changed; {} counted entries, {} major upgrades (Medium from {} entries or any major upgrade, High from {}).",
-                plural(s.dependency_files.len(), "manifest or lockfile", "manifests and lockfiles"),
-                if s.dependency_files.len() == 1 { "file" } else { "files" },
+                "{} and {}; {} counted in lockfiles, {} (Medium from {} entries or any major upgrade, High from {}).",
+                plural(s.dependency_files.len(), "manifest or lockfile changed", "manifests or lockfiles changed"),
                 plural(s.dependency_commits.len(), "deps commit", "deps commits"),
-                entries,
-                majors.len(),
+                plural(entries, "changed entry", "changed entries"),
+                plural(majors.len(), "major upgrade", "major upgrades"),
                 t.many_dependencies,
                 2 * t.many_dependencies
             ),

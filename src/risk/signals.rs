@@ -176,7 +176,7 @@ pub(super) fn ships(change: &Change) -> bool {
 }
 
 /// The commit ids whose paths count, mapped to their change.
-fn shipping<'a>(changes: &'a [Change]) -> BTreeMap<&'a str, &'a Change> {
+fn shipping(changes: &[Change]) -> BTreeMap<&str, &Change> {
     changes
         .iter()
         .filter(|c| ships(c))

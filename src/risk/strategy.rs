@@ -332,7 +332,7 @@ pub fn choose_strategy(assessment: &Assessment, config: &DeployConfig) -> Strate
             .filter(|(k, p, r)| *k == winner && *p > 0 && !r.starts_with("baseline"))
             .map(|(_, p, r)| (p, r))
             .collect();
-        positive.sort_by(|a, b| b.0.cmp(&a.0));
+        positive.sort_by_key(|p| std::cmp::Reverse(p.0));
         reasons.extend(positive.into_iter().map(|(_, r)| r));
         if let Some(runner_up) = options.iter().find(|o| o.key != winner && o.available) {
             reasons.push(format!(
@@ -366,8 +366,14 @@ pub fn choose_strategy(assessment: &Assessment, config: &DeployConfig) -> Strate
             "a large change set".to_string()
         };
         reasons.push(format!(
-            "canary phase during the switch because of {why}: shift traffic in steps of {:?}%",
-            config.thresholds.canary_steps
+            "canary phase during the switch because of {why}: shift traffic in steps of {}",
+            config
+                .thresholds
+                .canary_steps
+                .iter()
+                .map(|s| format!("{s}%"))
+                .collect::<Vec<_>>()
+                .join(" → ")
         ));
     }
     if reasons.is_empty() {

@@ -160,6 +160,12 @@ fn destructive_migration_with_a_breaking_change_is_critical_and_traced() {
         "{doc}"
     );
     assert!(doc.contains("- [ ] Data owners accepted"), "{doc}");
+    // Go/no-go items are gathered per schedule milestone, with its date.
+    assert!(doc.contains("**Staging deployment, 2026-12-08**"), "{doc}");
+    assert!(
+        doc.contains("(gate: Change approval (CAB), 2026-12-13)"),
+        "{doc}"
+    );
 
     let strategy = repo.read(STRATEGY);
     assert!(
@@ -216,7 +222,7 @@ fn additive_migration_is_medium_and_needs_no_restore() {
     assert_eq!(m["title"], "Database schema changes");
     assert_eq!(m["severity"], "Medium");
     assert!(evidence(m).contains(&format!(
-        "`migrations/2026_add_email.sql` in `{}`",
+        "`migrations/2026_add_email.sql` (additive) in `{}`",
         short(&id)
     )));
     assert_eq!(plan["rollback"]["database"]["restore_required"], false);
