@@ -711,3 +711,25 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
     }
     risks
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn evidence_is_capped_with_a_count_of_the_rest() {
+        let lines: Vec<String> = (1..=7).map(|i| format!("line {i}")).collect();
+        assert_eq!(
+            capped(lines.clone(), 5),
+            vec![
+                "line 1",
+                "line 2",
+                "line 3",
+                "line 4",
+                "line 5",
+                "and 2 more"
+            ]
+        );
+        assert_eq!(capped(lines[..5].to_vec(), 5).len(), 5);
+    }
+}

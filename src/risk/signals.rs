@@ -191,6 +191,8 @@ fn path_hits(
     is_hit: impl Fn(&str) -> bool,
 ) -> Vec<PathHit> {
     let mut hits: BTreeMap<String, PathHit> = BTreeMap::new();
+    // The status in the oldest commit that touched each path.
+    let mut first_status: BTreeMap<String, char> = BTreeMap::new();
     // commit_paths is newest first: the first status seen is the final one.
     for cp in commit_paths {
         let Some(change) = by_id.get(cp.id.as_str()) else {
@@ -209,9 +211,13 @@ fn path_hits(
             if !hit.commits.iter().any(|c| c.id == change.id) {
                 hit.commits.push(CommitRef::of(change));
             }
+            first_status.insert(pc.path.clone(), pc.status);
         }
     }
-    hits.into_values().collect()
+    // A file added and deleted again within the range never ships.
+    hits.into_values()
+        .filter(|h| !(h.status == 'D' && first_status.get(&h.path) == Some(&'A')))
+        .collect()
 }
 
 /// Which files the engine needs read, so the edge reads nothing else.
@@ -515,7 +521,12 @@ mod tests {
             },
         ];
         let req = content_requests(&changes, &paths, &RiskConfig::default());
+        // old.sql was added and deleted again: it never ships, so it is not read.
         assert_eq!(req.migrations, vec!["db/migrations/new.sql"]);
+        let by_id = shipping(&changes);
+        let globs = Globs::new(&RiskConfig::default());
+        let hits = path_hits(&paths, &by_id, |p| globs.is_migration(p));
+        assert_eq!(hits.len(), 1, "{hits:?}");
         assert_eq!(req.lockfiles, vec!["Cargo.lock"]);
     }
 }
