@@ -282,11 +282,12 @@ fn chart_points(risks: &[Risk]) -> Vec<ChartPoint> {
                 point.1 = (point.1 + 3).min(97);
             }
             used.push(point);
-            // Mermaid point names allow letters, digits and spaces only.
+            // Mermaid's quadrant grammar takes letters, digits and spaces in point names,
+            // and coordinates written as 0.dd (never 1.0): both are enforced here.
             let title: String = r
                 .title
                 .chars()
-                .map(|c| if c.is_alphanumeric() { c } else { ' ' })
+                .map(|c| if c.is_ascii_alphanumeric() { c } else { ' ' })
                 .collect::<String>()
                 .split_whitespace()
                 .collect::<Vec<_>>()
@@ -379,6 +380,50 @@ mod tests {
             (P::High, Critical, Critical),
         ] {
             assert_eq!(severity(p, i), expected, "{p:?} × {i:?}");
+        }
+    }
+
+    fn risk(title: &str, p: P, percent: u8, impact: Level) -> Risk {
+        Risk {
+            key: "k".into(),
+            title: title.into(),
+            description: String::new(),
+            probability: Probability { level: p, percent },
+            impact,
+            severity: severity(p, impact),
+            rationale: String::new(),
+            evidence: Vec::new(),
+            commits: Vec::new(),
+            files: Vec::new(),
+            mitigations: Vec::new(),
+            contingency: Vec::new(),
+            go_no_go: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn chart_points_are_valid_mermaid_and_never_overlap() {
+        let risks = vec![
+            risk("Payment flow (v2) → “new”", P::High, 100, Critical),
+            risk("Same spot", P::Medium, 40, High),
+            risk("Same spot again", P::Medium, 40, High),
+        ];
+        let points = chart_points(&risks);
+        assert_eq!(points[0].label, "R1 Payment flow v2 new");
+        assert_eq!(
+            (points[0].x.as_str(), points[0].y.as_str()),
+            ("0.95", "0.90")
+        );
+        assert_eq!(
+            (points[1].x.as_str(), points[1].y.as_str()),
+            ("0.40", "0.65")
+        );
+        assert_eq!(
+            (points[2].x.as_str(), points[2].y.as_str()),
+            ("0.45", "0.68")
+        );
+        for p in &points {
+            assert!(p.x.starts_with("0.") && p.y.starts_with("0."), "{p:?}");
         }
     }
 
