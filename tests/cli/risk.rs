@@ -549,7 +549,10 @@ fn bad_risk_and_deploy_config_is_exit_2_naming_the_key() {
     for (config, needle) in [
         ("[risk.paths]\nmigrations = [\"db/[\"]\n", "risk.paths.migrations"),
         ("[deploy]\nsupports = [\"big-bang\"]\n", "big-bang"),
-        ("[deploy.thresholds]\ncanary_steps = [50, 10]\n", "canary_steps"),
+        (
+            "[deploy.thresholds]\ncanary_steps = [50, 10]\n",
+            ".relplan.toml:2: deploy.thresholds.canary_steps",
+        ),
         (
             "[[risk.rules]]\nname = \"x\"\nmatch = { commits = \"(\" }\nprobability = \"low\"\nimpact = \"low\"\n",
             "risk.rules[0]",
