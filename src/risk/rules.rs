@@ -716,6 +716,110 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
 mod tests {
     use super::*;
 
+    use std::collections::BTreeMap;
+
+    use crate::commits::{Category, Change};
+    use crate::git::{DiffTotals, PathChange};
+    use crate::risk::{CommitPaths, FileTexts, RuleConfig, RuleMatch};
+
+    fn change(id: &str, summary: &str, category: Category) -> Change {
+        Change {
+            id: id.into(),
+            summary: summary.into(),
+            conventional: true,
+            kind: None,
+            scope: None,
+            breaking: false,
+            description: None,
+            category,
+            pr: None,
+            authors: vec!["Ada".into()],
+            short_id: id.chars().take(7).collect(),
+            breaking_note: None,
+            time: String::new(),
+        }
+    }
+
+    #[test]
+    fn custom_rules_match_labels_paths_and_messages_together() {
+        let changes = vec![
+            change("aaaaaaa1", "feat: new billing page", Category::Features),
+            change("bbbbbbb2", "fix: billing rounding", Category::Fixes),
+        ];
+        let commit_paths = vec![
+            CommitPaths {
+                id: "aaaaaaa1".into(),
+                paths: vec![PathChange {
+                    status: 'A',
+                    path: "src/billing/page.rs".into(),
+                    old_path: None,
+                }],
+            },
+            CommitPaths {
+                id: "bbbbbbb2".into(),
+                paths: vec![PathChange {
+                    status: 'M',
+                    path: "src/billing/round.rs".into(),
+                    old_path: None,
+                }],
+            },
+        ];
+        let mut labels = BTreeMap::new();
+        labels.insert("bbbbbbb2".to_string(), vec!["risky".to_string()]);
+        let messages = BTreeMap::new();
+        let texts = FileTexts::default();
+        let totals = DiffTotals::default();
+        let input = RiskInput {
+            changes: &changes,
+            commit_paths: &commit_paths,
+            totals: &totals,
+            texts: &texts,
+            labels: &labels,
+            messages: &messages,
+            flags: &[],
+        };
+        let rule = |name: &str, matcher: RuleMatch| RuleConfig {
+            name: name.into(),
+            matcher,
+            probability: ProbabilityLevel::Low,
+            impact: Level::High,
+            mitigations: Vec::new(),
+            contingency: Vec::new(),
+            go_no_go: Vec::new(),
+        };
+        let config = RiskConfig {
+            rules: vec![
+                rule(
+                    "labelled billing",
+                    RuleMatch {
+                        paths: vec!["src/billing/**".into()],
+                        labels: vec!["risky".into()],
+                        ..RuleMatch::default()
+                    },
+                ),
+                rule(
+                    "rounding",
+                    RuleMatch {
+                        commits: Some("(?i)ROUNDING".into()),
+                        categories: vec!["features".into()],
+                        ..RuleMatch::default()
+                    },
+                ),
+            ],
+            ..RiskConfig::default()
+        };
+        let risks = custom(&input, &config);
+        assert_eq!(
+            risks.len(),
+            1,
+            "the rounding commit is a fix, not a feature"
+        );
+        assert_eq!(risks[0].key, "rule:labelled billing");
+        assert_eq!(risks[0].commits, vec!["bbbbbbb2"]);
+        assert_eq!(risks[0].files, vec!["src/billing/round.rs"]);
+        assert_eq!(risks[0].severity, Level::Medium);
+    }
+
     #[test]
     fn evidence_is_capped_with_a_count_of_the_rest() {
         let lines: Vec<String> = (1..=7).map(|i| format!("line {i}")).collect();
