@@ -184,10 +184,7 @@ fn with_key_line(text: &str, path: &Path, e: Error) -> Error {
     let Some(rest) = e.message.strip_prefix(&shown) else {
         return e;
     };
-    let key_path: &str = rest
-        .split(|c: char| c == ' ' || c == ':')
-        .next()
-        .unwrap_or("");
+    let key_path: &str = rest.split([' ', ':']).next().unwrap_or("");
     let Some((table, key)) = key_path.rsplit_once('.') else {
         return e;
     };
