@@ -108,7 +108,9 @@ impl Config {
             let message = e.message().trim().to_string();
             Error::input(format!("{}{at}: {message}", path.display()))
         })?;
-        config.validate(path)?;
+        config
+            .validate(path)
+            .map_err(|e| with_key_line(text, path, e))?;
         Ok(config)
     }
 
@@ -175,6 +177,44 @@ fn prefix(path: &Path, e: Error) -> Error {
     }
 }
 
+/// Adds the line to a validation error "FILE: a.b.key ...": the line that sets `key`
+/// under the `[a.b]` table (plain tables only; otherwise the message is unchanged).
+fn with_key_line(text: &str, path: &Path, e: Error) -> Error {
+    let shown = format!("{}: ", path.display());
+    let Some(rest) = e.message.strip_prefix(&shown) else {
+        return e;
+    };
+    let key_path: &str = rest.split([' ', ':']).next().unwrap_or("");
+    let Some((table, key)) = key_path.rsplit_once('.') else {
+        return e;
+    };
+    let valid = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '.')
+    };
+    if !valid(table) || !valid(key) {
+        return e;
+    }
+    let mut in_table = false;
+    for (i, line) in text.lines().enumerate() {
+        let trimmed = line.trim();
+        if trimmed.starts_with('[') {
+            in_table = trimmed.trim_matches(|c| c == '[' || c == ']').trim() == table;
+        } else if in_table
+            && trimmed
+                .strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        {
+            return Error {
+                message: format!("{}:{}: {rest}", path.display(), i + 1),
+                ..e
+            };
+        }
+    }
+    e
+}
+
 /// 1-based line and column of a byte offset.
 pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
@@ -214,6 +254,20 @@ mod tests {
     fn wrong_type_is_an_error() {
         let err = Config::parse("[release]\noutput_dir = 3\n", Path::new("c.toml")).unwrap_err();
         assert!(err.message.starts_with("c.toml:2:"), "{}", err.message);
+    }
+
+    #[test]
+    fn validation_errors_name_the_line_of_the_key() {
+        let err = Config::parse(
+            "[risk]\nevidence_cap = 2\n\n[risk.paths]\nhot = []\nmigrations = [\"db/[\"]\n",
+            Path::new("c.toml"),
+        )
+        .unwrap_err();
+        assert!(
+            err.message.starts_with("c.toml:6: risk.paths.migrations"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

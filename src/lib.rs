@@ -358,8 +358,35 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
 
     let schedule = schedule::build(release_date, now.date_naive(), &ws.config.schedule);
     warnings.extend(schedule.warnings.iter().cloned());
-    let assessment = risk::assess(&range.changes, &commit_paths, &ws.config.risk);
+    let texts = read_risk_texts(&ws, &range, &commit_paths, &mut warnings);
+    let messages: std::collections::BTreeMap<String, String> = range
+        .commits
+        .iter()
+        .map(|c| (c.id.clone(), c.message.clone()))
+        .collect();
+    let labels = std::collections::BTreeMap::new();
+    let assessment = risk::assess(
+        &risk::RiskInput {
+            changes: &range.changes,
+            commit_paths: &commit_paths,
+            totals: &files.totals,
+            texts: &texts,
+            labels: &labels,
+            messages: &messages,
+            flags: &ws.config.deploy.flags,
+        },
+        &ws.config.risk,
+    );
     let strategy = risk::choose_strategy(&assessment, &ws.config.deploy);
+    let rollback = risk::plan_rollback(
+        range.previous.as_ref().map(|t| risk::RollbackTarget {
+            tag: t.name.clone(),
+            id: t.commit.to_string(),
+        }),
+        &assessment,
+        &strategy,
+        &ws.config.deploy,
+    );
     let mut team = team::build(&ws.config.team, &range.changes, &schedule);
     // GitHub uses the first CODEOWNERS it finds, as of the commit being released.
     if let Some((location, text)) = team::codeowners::LOCATIONS.iter().find_map(|loc| {
@@ -403,6 +430,7 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
         files,
         risk: assessment,
         strategy,
+        rollback,
         schedule,
         team,
         warnings,
@@ -468,6 +496,66 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
     }
 }
 
+/// Most bytes read from one file for the risk engine; larger files are cut here.
+const RISK_READ_LIMIT: usize = 1 << 20;
+/// Most changed files searched for declared flag names.
+const FLAG_SCAN_LIMIT: usize = 2000;
+
+fn text_of(bytes: Vec<u8>) -> String {
+    let cut = bytes.len().min(RISK_READ_LIMIT);
+    String::from_utf8_lossy(&bytes[..cut]).into_owned()
+}
+
+/// Reads what the risk engine asked for: migration files at the end of the range,
+/// countable lockfiles at both ends and, when flags are declared, the changed files
+/// that may name them. Nothing else is read.
+fn read_risk_texts(
+    ws: &Workspace,
+    range: &RangeData,
+    commit_paths: &[risk::CommitPaths],
+    warnings: &mut Vec<String>,
+) -> risk::FileTexts {
+    let repo = &ws.repo;
+    let to = range.to.1;
+    let from = range.from.as_ref().map(|f| f.1);
+    let requests = risk::content_requests(&range.changes, commit_paths, &ws.config.risk);
+    let mut texts = risk::FileTexts::default();
+    for path in requests.migrations {
+        if let Some(bytes) = repo.file_at(to, &path) {
+            texts.migrations.insert(path, text_of(bytes));
+        }
+    }
+    for path in requests.lockfiles {
+        let before = from.and_then(|f| repo.file_at(f, &path)).map(text_of);
+        let after = repo.file_at(to, &path).map(text_of);
+        texts.lockfiles.insert(path, (before, after));
+    }
+    let flags = &ws.config.deploy.flags;
+    if !flags.is_empty() {
+        let changed: std::collections::BTreeSet<&str> = commit_paths
+            .iter()
+            .flat_map(|cp| cp.paths.iter())
+            .filter(|p| p.status != 'D')
+            .map(|p| p.path.as_str())
+            .collect();
+        if changed.len() > FLAG_SCAN_LIMIT {
+            warnings.push(format!(
+                "searched only the first {} changed files for feature flag names",
+                FLAG_SCAN_LIMIT.min(changed.len())
+            ));
+        }
+        for path in changed.into_iter().take(FLAG_SCAN_LIMIT) {
+            if let Some(bytes) = repo.file_at(to, path) {
+                let text = text_of(bytes);
+                texts
+                    .flag_mentions
+                    .extend(risk::flags_in_text(flags, path, &text));
+            }
+        }
+    }
+    texts
+}
+
 fn log_outcomes(decisions: &[write::Written]) -> String {
     let mut parts = Vec::new();
     for (outcome, word) in [
@@ -510,6 +598,7 @@ fn metadata(plan: &Plan) -> serde_json::Map<String, serde_json::Value> {
         "version_reason": plan.suggested.reason,
         "risk_level": plan.risk.level,
         "strategy": plan.strategy.recommended,
+        "risks": plan.risk.risks.iter().map(|r| serde_json::json!({"key": r.key, "severity": r.severity})).collect::<Vec<_>>(),
         "relplan_version": plan.relplan_version,
     });
     match value {

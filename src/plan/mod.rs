@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::commits::{Bump, Category, Change};
 use crate::git::DiffTotals;
-use crate::risk::{Assessment, Strategy};
+use crate::risk::{Assessment, Rollback, Strategy};
 use crate::schedule::Schedule;
 use crate::team::Team;
 
@@ -108,6 +108,8 @@ pub struct Plan {
     pub files: Files,
     pub risk: Assessment,
     pub strategy: Strategy,
+    /// Rollback target, triggers, database and flag steps, what cannot be undone.
+    pub rollback: Rollback,
     pub schedule: Schedule,
     pub team: Team,
     /// Things a person should look at; they never fail the run.

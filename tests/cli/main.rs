@@ -4,5 +4,6 @@
 mod support;
 
 mod plan;
+mod risk;
 mod schedule;
 mod scope;

@@ -1,0 +1,532 @@
+//! Signals: the facts about a range that risks, strategy and rollback are decided
+//! from, computed once. Commits cancelled by a revert in the same range (and merge
+//! plumbing) change nothing in the release, so their paths raise no signal.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::LazyLock;
+
+use globset::GlobSet;
+use regex::Regex;
+use serde::Serialize;
+
+use super::config::glob_set;
+use super::lockfile::{self, EntryChange};
+use super::sql::{self, Finding};
+use super::{CommitPaths, FlagConfig, RiskConfig, RiskInput};
+use crate::commits::{Category, Change};
+
+/// A commit named as evidence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CommitRef {
+    pub id: String,
+    pub short_id: String,
+    pub summary: String,
+    pub pr: Option<u64>,
+}
+
+impl CommitRef {
+    fn of(change: &Change) -> CommitRef {
+        CommitRef {
+            id: change.id.clone(),
+            short_id: change.short_id.clone(),
+            summary: change.summary.clone(),
+            pr: change.pr,
+        }
+    }
+
+    /// `abc1234 feat(db): drop legacy column (#12)`.
+    pub fn line(&self) -> String {
+        format!("`{}` {}", self.short_id, self.summary)
+    }
+}
+
+/// A changed path that raised a signal, and the commits that changed it (newest first).
+#[derive(Debug, Clone, Serialize)]
+pub struct PathHit {
+    pub path: String,
+    /// Status in the newest commit that touched it (`A`, `M`, `D`, `R`, ...).
+    pub status: char,
+    pub commits: Vec<CommitRef>,
+}
+
+impl PathHit {
+    pub fn line(&self) -> String {
+        let ids: Vec<String> = self
+            .commits
+            .iter()
+            .map(|c| format!("`{}`", c.short_id))
+            .collect();
+        let verb = match self.status {
+            'A' => "added",
+            'D' => "deleted",
+            'R' => "renamed",
+            _ => "changed",
+        };
+        format!("`{}` {verb} in {}", self.path, ids.join(", "))
+    }
+}
+
+/// A migration file the range changed, with what reading it found.
+#[derive(Debug, Clone, Serialize)]
+pub struct Migration {
+    pub path: String,
+    pub status: char,
+    pub commits: Vec<CommitRef>,
+    /// Destructive statements and backfills, in file order (empty when not read).
+    pub findings: Vec<Finding>,
+    pub destructive: bool,
+    pub backfill: bool,
+    /// Whether relplan read the file (false when deleted or unreadable).
+    pub read: bool,
+}
+
+/// A declared feature flag this release touches, and how relplan knows.
+#[derive(Debug, Clone, Serialize)]
+pub struct FlagTouch {
+    pub name: String,
+    pub description: Option<String>,
+    pub evidence: Vec<String>,
+}
+
+/// A security reference (CVE, GHSA) found in a commit message.
+#[derive(Debug, Clone, Serialize)]
+pub struct Advisory {
+    pub id: String,
+    pub commit: CommitRef,
+}
+
+/// The facts the risk engine decides from.
+#[derive(Debug, Clone, Serialize)]
+pub struct Signals {
+    /// Commits in the range (all of them).
+    pub commits: usize,
+    /// Commits that ship (not reverted within the range, not merge plumbing).
+    pub shipping_commits: usize,
+    pub authors: usize,
+    pub files: usize,
+    pub insertions: usize,
+    pub deletions: usize,
+    /// Top-level folders touched (`(root)` for files at the top).
+    pub areas: Vec<String>,
+    pub features: Vec<CommitRef>,
+    pub breaking: Vec<CommitRef>,
+    pub migrations: Vec<Migration>,
+    pub dependency_files: Vec<PathHit>,
+    pub dependency_commits: Vec<CommitRef>,
+    /// Changed entries of countable lockfiles (`Cargo.lock`, `package-lock.json`).
+    pub dependency_changes: Vec<EntryChange>,
+    /// Lockfiles whose entries were counted.
+    pub lockfiles_counted: Vec<String>,
+    pub infrastructure: Vec<PathHit>,
+    pub security_commits: Vec<CommitRef>,
+    pub advisories: Vec<Advisory>,
+    pub security_files: Vec<PathHit>,
+    pub performance_commits: Vec<CommitRef>,
+    pub hot_files: Vec<PathHit>,
+    pub reverts: Vec<CommitRef>,
+    pub fixups: Vec<CommitRef>,
+    pub unclassified: Vec<CommitRef>,
+    /// Unclassified commits as a percentage of shipping commits.
+    pub unclassified_percent: usize,
+    pub flags: Vec<FlagTouch>,
+}
+
+/// Which files the edge must read for the engine.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContentRequests {
+    /// Migration files (read at the end of the range).
+    pub migrations: Vec<String>,
+    /// Countable lockfiles (read at both ends of the range).
+    pub lockfiles: Vec<String>,
+}
+
+/// The compiled `[risk.paths]` globs.
+struct Globs {
+    migrations: GlobSet,
+    migrations_exclude: GlobSet,
+    dependencies: GlobSet,
+    infrastructure: GlobSet,
+    security: GlobSet,
+    hot: GlobSet,
+}
+
+impl Globs {
+    /// `validate()` compiled every glob already; a failure here falls back to "matches nothing".
+    fn new(config: &RiskConfig) -> Globs {
+        let set = |globs: &[String]| glob_set("", globs).unwrap_or_else(|_| GlobSet::empty());
+        let p = &config.paths;
+        Globs {
+            migrations: set(&p.migrations),
+            migrations_exclude: set(&p.migrations_exclude),
+            dependencies: set(&p.dependencies),
+            infrastructure: set(&p.infrastructure),
+            security: set(&p.security),
+            hot: set(&p.hot),
+        }
+    }
+
+    fn is_migration(&self, path: &str) -> bool {
+        self.migrations.is_match(path) && !self.migrations_exclude.is_match(path)
+    }
+}
+
+/// Whether a change ships in this release (not cancelled, not merge plumbing).
+pub(super) fn ships(change: &Change) -> bool {
+    !matches!(change.category, Category::Reverted | Category::Skipped)
+}
+
+/// The commit ids whose paths count, mapped to their change.
+fn shipping(changes: &[Change]) -> BTreeMap<&str, &Change> {
+    changes
+        .iter()
+        .filter(|c| ships(c))
+        .map(|c| (c.id.as_str(), c))
+        .collect()
+}
+
+/// Paths matching `is_hit`, with the shipping commits that changed them.
+fn path_hits(
+    commit_paths: &[CommitPaths],
+    by_id: &BTreeMap<&str, &Change>,
+    is_hit: impl Fn(&str) -> bool,
+) -> Vec<PathHit> {
+    let mut hits: BTreeMap<String, PathHit> = BTreeMap::new();
+    // The status in the oldest commit that touched each path.
+    let mut first_status: BTreeMap<String, char> = BTreeMap::new();
+    // commit_paths is newest first: the first status seen is the final one.
+    for cp in commit_paths {
+        let Some(change) = by_id.get(cp.id.as_str()) else {
+            continue;
+        };
+        for pc in &cp.paths {
+            let matched = is_hit(&pc.path) || pc.old_path.as_deref().is_some_and(&is_hit);
+            if !matched {
+                continue;
+            }
+            let hit = hits.entry(pc.path.clone()).or_insert_with(|| PathHit {
+                path: pc.path.clone(),
+                status: pc.status,
+                commits: Vec::new(),
+            });
+            if !hit.commits.iter().any(|c| c.id == change.id) {
+                hit.commits.push(CommitRef::of(change));
+            }
+            first_status.insert(pc.path.clone(), pc.status);
+        }
+    }
+    // A file added and deleted again within the range never ships.
+    hits.into_values()
+        .filter(|h| !(h.status == 'D' && first_status.get(&h.path) == Some(&'A')))
+        .collect()
+}
+
+/// Which files the engine needs read, so the edge reads nothing else.
+pub fn content_requests(
+    changes: &[Change],
+    commit_paths: &[CommitPaths],
+    config: &RiskConfig,
+) -> ContentRequests {
+    let globs = Globs::new(config);
+    let by_id = shipping(changes);
+    let migrations = path_hits(commit_paths, &by_id, |p| globs.is_migration(p))
+        .into_iter()
+        .filter(|h| h.status != 'D')
+        .map(|h| h.path)
+        .collect();
+    let lockfiles = path_hits(commit_paths, &by_id, |p| {
+        globs.dependencies.is_match(p) && lockfile::countable(p)
+    })
+    .into_iter()
+    .map(|h| h.path)
+    .collect();
+    ContentRequests {
+        migrations,
+        lockfiles,
+    }
+}
+
+/// The declared flags named in `text` (as a whole identifier), paired with `path`.
+pub fn flags_in_text(flags: &[FlagConfig], path: &str, text: &str) -> Vec<(String, String)> {
+    flags
+        .iter()
+        .filter(|f| contains_identifier(text, &f.name))
+        .map(|f| (f.name.clone(), path.to_string()))
+        .collect()
+}
+
+fn contains_identifier(text: &str, name: &str) -> bool {
+    if name.is_empty() {
+        return false;
+    }
+    let is_ident = |c: char| c.is_alphanumeric() || c == '_' || c == '-';
+    text.match_indices(name).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + name.len()..].chars().next();
+        !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
+    })
+}
+
+static ADVISORY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(CVE-\d{4}-\d{4,}|GHSA(?:-[0-9a-z]{4}){3})\b").expect("advisory regex")
+});
+
+/// Computes every signal from the input. Never fails: odd data yields fewer signals.
+pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
+    let globs = Globs::new(config);
+    let by_id = shipping(input.changes);
+    let live: Vec<&Change> = input.changes.iter().filter(|c| ships(c)).collect();
+    let refs = |pred: &dyn Fn(&Change) -> bool| -> Vec<CommitRef> {
+        live.iter()
+            .filter(|c| pred(c))
+            .map(|c| CommitRef::of(c))
+            .collect()
+    };
+
+    let mut areas = BTreeSet::new();
+    for cp in input.commit_paths {
+        if !by_id.contains_key(cp.id.as_str()) {
+            continue;
+        }
+        for pc in &cp.paths {
+            areas.insert(match pc.path.split_once('/') {
+                Some((top, _)) => top.to_string(),
+                None => "(root)".to_string(),
+            });
+        }
+    }
+    let authors: BTreeSet<&str> = live
+        .iter()
+        .flat_map(|c| c.authors.iter().map(String::as_str))
+        .collect();
+
+    let migrations = path_hits(input.commit_paths, &by_id, |p| globs.is_migration(p))
+        .into_iter()
+        .map(|hit| {
+            let text = input.texts.migrations.get(&hit.path);
+            let findings = text.map(|t| sql::scan(t)).unwrap_or_default();
+            Migration {
+                destructive: findings.iter().any(|f| f.destructive),
+                backfill: findings.iter().any(|f| !f.destructive),
+                read: text.is_some(),
+                findings,
+                path: hit.path,
+                status: hit.status,
+                commits: hit.commits,
+            }
+        })
+        .collect();
+
+    let mut dependency_changes = Vec::new();
+    let mut lockfiles_counted = Vec::new();
+    for (path, (before, after)) in &input.texts.lockfiles {
+        if let Some(changes) = lockfile::diff(path, before.as_deref(), after.as_deref()) {
+            lockfiles_counted.push(path.clone());
+            dependency_changes.extend(changes);
+        }
+    }
+
+    let mut advisories = Vec::new();
+    for change in &live {
+        let message = input
+            .messages
+            .get(&change.id)
+            .map_or(change.summary.as_str(), String::as_str);
+        let mut seen = BTreeSet::new();
+        for m in ADVISORY.find_iter(message) {
+            if !seen.insert(m.as_str().to_uppercase()) {
+                continue;
+            }
+            advisories.push(Advisory {
+                id: m.as_str().to_uppercase(),
+                commit: CommitRef::of(change),
+            });
+        }
+    }
+
+    let unclassified = refs(&|c| c.category == Category::Unclassified);
+    let unclassified_percent = if live.is_empty() {
+        0
+    } else {
+        unclassified.len() * 100 / live.len()
+    };
+
+    Signals {
+        commits: input.changes.len(),
+        shipping_commits: live.len(),
+        authors: authors.len(),
+        files: input.totals.files,
+        insertions: input.totals.insertions,
+        deletions: input.totals.deletions,
+        areas: areas.into_iter().collect(),
+        features: refs(&|c| c.category == Category::Features),
+        breaking: refs(&|c| c.breaking),
+        migrations,
+        dependency_files: path_hits(input.commit_paths, &by_id, |p| {
+            globs.dependencies.is_match(p)
+        }),
+        dependency_commits: refs(&|c| c.category == Category::Dependencies),
+        dependency_changes,
+        lockfiles_counted,
+        infrastructure: path_hits(input.commit_paths, &by_id, |p| {
+            globs.infrastructure.is_match(p)
+        }),
+        security_commits: refs(&|c| c.category == Category::Security),
+        advisories,
+        security_files: path_hits(input.commit_paths, &by_id, |p| globs.security.is_match(p)),
+        performance_commits: refs(&|c| c.category == Category::Performance),
+        hot_files: path_hits(input.commit_paths, &by_id, |p| globs.hot.is_match(p)),
+        reverts: input
+            .changes
+            .iter()
+            .filter(|c| {
+                c.kind.as_deref() == Some("revert")
+                    || c.summary.starts_with("Revert \"")
+                    || c.summary.starts_with("Revert '")
+            })
+            .map(CommitRef::of)
+            .collect(),
+        fixups: input
+            .changes
+            .iter()
+            .filter(|c| {
+                ["fixup!", "squash!", "amend!"]
+                    .iter()
+                    .any(|p| c.summary.starts_with(p))
+            })
+            .map(CommitRef::of)
+            .collect(),
+        unclassified,
+        unclassified_percent,
+        flags: flag_touches(input, &by_id),
+    }
+}
+
+fn flag_touches(input: &RiskInput<'_>, by_id: &BTreeMap<&str, &Change>) -> Vec<FlagTouch> {
+    let mut touches = Vec::new();
+    for flag in input.flags {
+        let mut evidence = Vec::new();
+        if !flag.paths.is_empty() {
+            let set = glob_set("", &flag.paths).unwrap_or_else(|_| GlobSet::empty());
+            for hit in path_hits(input.commit_paths, by_id, |p| set.is_match(p)) {
+                evidence.push(format!("guarded path {}", hit.line()));
+            }
+        }
+        for change in by_id.values() {
+            let message = input
+                .messages
+                .get(&change.id)
+                .map_or(change.summary.as_str(), String::as_str);
+            if contains_identifier(message, &flag.name) {
+                evidence.push(format!("named in commit {}", CommitRef::of(change).line()));
+            }
+        }
+        let mut mentioned: Vec<&str> = input
+            .texts
+            .flag_mentions
+            .iter()
+            .filter(|(f, _)| *f == flag.name)
+            .map(|(_, p)| p.as_str())
+            .collect();
+        mentioned.sort();
+        mentioned.dedup();
+        for path in mentioned {
+            evidence.push(format!("named in changed file `{path}`"));
+        }
+        if !evidence.is_empty() {
+            touches.push(FlagTouch {
+                name: flag.name.clone(),
+                description: flag.description.clone(),
+                evidence,
+            });
+        }
+    }
+    touches.sort_by(|a, b| a.name.cmp(&b.name));
+    touches
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::git::PathChange;
+
+    #[test]
+    fn identifiers_match_whole_names_only() {
+        assert!(contains_identifier(
+            "if flags.on(\"new_checkout\")",
+            "new_checkout"
+        ));
+        assert!(!contains_identifier("new_checkout_v2", "new_checkout"));
+        assert!(!contains_identifier("", "x"));
+    }
+
+    #[test]
+    fn migration_globs_skip_documentation_about_migrations() {
+        let globs = Globs::new(&RiskConfig::default());
+        for path in [
+            "db/migrations/0003_drop.sql",
+            "migrations/2026_add.py",
+            "schema.sql",
+            "db/schema.rb",
+            "app/alembic/versions/abc.py",
+            "prisma/migrations/20260101/migration.sql",
+        ] {
+            assert!(globs.is_migration(path), "{path}");
+        }
+        for path in [
+            "docs/migrations.md",
+            "docs/migrations/guide.md",
+            "src/migrate.rs",
+            "README.md",
+        ] {
+            assert!(!globs.is_migration(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn requests_name_only_migrations_and_countable_lockfiles() {
+        let change = |id: &str| crate::commits::Change {
+            id: id.into(),
+            summary: "chore: x".into(),
+            conventional: true,
+            kind: Some("chore".into()),
+            scope: None,
+            breaking: false,
+            description: None,
+            category: Category::Other,
+            pr: None,
+            authors: vec!["Ada".into()],
+            short_id: id.into(),
+            breaking_note: None,
+            time: String::new(),
+        };
+        let pc = |status, path: &str| PathChange {
+            status,
+            path: path.into(),
+            old_path: None,
+        };
+        let changes = vec![change("b"), change("a")];
+        let paths = vec![
+            CommitPaths {
+                id: "b".into(),
+                paths: vec![pc('D', "db/migrations/old.sql"), pc('M', "Cargo.lock")],
+            },
+            CommitPaths {
+                id: "a".into(),
+                paths: vec![
+                    pc('A', "db/migrations/new.sql"),
+                    pc('A', "db/migrations/old.sql"),
+                    pc('M', "yarn.lock"),
+                    pc('M', "src/main.rs"),
+                ],
+            },
+        ];
+        let req = content_requests(&changes, &paths, &RiskConfig::default());
+        // old.sql was added and deleted again: it never ships, so it is not read.
+        assert_eq!(req.migrations, vec!["db/migrations/new.sql"]);
+        let by_id = shipping(&changes);
+        let globs = Globs::new(&RiskConfig::default());
+        let hits = path_hits(&paths, &by_id, |p| globs.is_migration(p));
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(req.lockfiles, vec!["Cargo.lock"]);
+    }
+}
