@@ -103,7 +103,7 @@ pub fn text(report: &Report<'_>) -> String {
         "Risk level:    {:?} ({})",
         plan.risk.level, plan.risk.reason
     );
-    let _ = writeln!(out, "Strategy:      {}", plan.strategy.recommended);
+    let _ = writeln!(out, "Strategy:      {}", plan.strategy.name);
     let _ = writeln!(
         out,
         "\n{}{}/",
@@ -188,7 +188,7 @@ pub fn markdown(report: &Report<'_>) -> String {
         plan.suggested.next, plan.suggested.reason
     );
     let _ = writeln!(out, "| Risk level | **{:?}** |", plan.risk.level);
-    let _ = writeln!(out, "| Strategy | {} |", plan.strategy.recommended);
+    let _ = writeln!(out, "| Strategy | {} |", plan.strategy.name);
     if !plan.risk.risks.is_empty() {
         let _ = writeln!(out, "\n### Top risks\n");
         for risk in plan.risk.risks.iter().take(3) {

@@ -575,3 +575,32 @@ fn bad_risk_and_deploy_config_is_exit_2_naming_the_key() {
     }
     assert!(!repo.exists("releases"));
 }
+
+#[test]
+fn risk_go_no_go_items_land_on_their_milestone_in_the_timeline() {
+    let repo = TestRepo::new();
+    repo.change("src/lib.rs", "feat: start");
+    repo.tag("v1.0.0");
+    repo.write(
+        "db/migrations/0002_drop.sql",
+        "ALTER TABLE users DROP COLUMN legacy;\n",
+    );
+    repo.commit("feat(db): drop the legacy column");
+    repo.relplan()
+        .args(["plan", "1.1.0", "--date", "2026-12-15"])
+        .assert()
+        .success();
+    let timeline = repo.read("releases/v1.1.0/schedule/timeline.md");
+    let staging = timeline
+        .find("### Staging deployment")
+        .expect("staging section");
+    let next = timeline[staging + 1..]
+        .find("\n### ")
+        .map_or(timeline.len(), |i| staging + 1 + i);
+    let section = &timeline[staging..next];
+    assert!(
+        section.contains("Migrations ran cleanly on staging")
+            && section.contains("(Destructive database migration)"),
+        "{section}"
+    );
+}
