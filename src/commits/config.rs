@@ -189,6 +189,16 @@ fn regex(key: &str, pattern: &Option<String>) -> Result<Option<Regex>> {
 }
 
 impl CommitsConfig {
+    /// Whether classification can use the built-in rules as they are (the bump
+    /// settings do not matter to classification).
+    pub(super) fn uses_default_rules(&self) -> bool {
+        self.skip_merge_commits
+            && self.aliases.is_empty()
+            && self.types.is_empty()
+            && self.rules.is_empty()
+            && self.paths.is_none()
+    }
+
     pub fn validate(&self) -> Result<()> {
         self.compile().map(|_| ())
     }
