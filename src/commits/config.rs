@@ -87,7 +87,6 @@ pub(super) fn default_path_rules() -> Vec<PathRule> {
                 "**/*.md",
                 "**/*.rst",
                 "**/*.adoc",
-                "**/*.txt",
                 "LICENSE*",
             ],
         ),

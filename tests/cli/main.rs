@@ -3,5 +3,6 @@
 
 mod support;
 
+mod commits;
 mod plan;
 mod scope;
