@@ -182,7 +182,8 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
     // 2. Merges.
     if let Some(captures) = MERGE_PR.captures(&msg.subject) {
         let number: Option<u64> = captures[1].parse().ok();
-        let body = msg.body.trim();
+        // Not `msg.body`: a title such as `docs: guide` has the shape of a footer.
+        let body = after_subject(&commit.message);
         if body.is_empty() {
             change.pr = number;
             change.note = Some("the merge message has no pull request title".into());
@@ -250,6 +251,12 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
     change.category = category;
     change.classified_by = by;
     item(change, Pending::Nothing)
+}
+
+/// Everything after the first non-blank line, trimmed.
+fn after_subject(raw: &str) -> &str {
+    let rest = raw.trim_start();
+    rest.split_once('\n').map_or("", |(_, rest)| rest.trim())
 }
 
 fn canonical_type(kind: &str, compiled: &Compiled) -> String {
@@ -672,6 +679,11 @@ mod tests {
         assert_eq!(c.summary, "feat(api): add search");
         assert_eq!(c.subject, "Merge pull request #42 from octo/search");
         assert_eq!(c.classified_by, "merge");
+        let c = one("Merge pull request #8 from octo/x\r\n\r\ndocs: guide\r\n");
+        assert_eq!(
+            (c.category, c.summary.as_str()),
+            (Category::Documentation, "docs: guide")
+        );
         let c = one("Merge pull request #7 from octo/x\n\nImprove things\n");
         assert_eq!((c.category, c.pr), (Category::Unclassified, Some(7)));
     }
