@@ -28,7 +28,11 @@ fn message(i: usize) -> String {
             "Merge pull request #{} from octo/{scope}-{i}\n\n{kind}({scope}): pull request {i}\n",
             i % 5000
         ),
-        3 => format!("Revert \"{kind}({scope}): change number {}\"\n\nThis reverts commit {:040x}.\n", i - 2, i),
+        3 => format!(
+            "Revert \"{kind}({scope}): plain change {}\"\n\nThis reverts commit {}.\n",
+            i.saturating_sub(6),
+            fake_id(i.saturating_sub(6))
+        ),
         4 => format!("fixup! {kind}({scope}): change number {}", i - 3),
         5 => format!("Bump serde from 1.0.{i} to 1.0.{}", i + 1),
         6 => format!(
@@ -36,6 +40,19 @@ fn message(i: usize) -> String {
         ),
         _ => format!("{kind}: plain change {i}\n\nBody paragraph one.\n\nBody paragraph two.\n\nSigned-off-by: Ada <ada@example.com>\n"),
     }
+}
+
+/// A commit id as random-looking as git's (ids of real commits share no prefixes).
+fn fake_id(i: usize) -> String {
+    let mut x = (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0xD1B5_4A32_D192_ED03;
+    let mut id = String::with_capacity(40);
+    while id.len() < 40 {
+        x ^= x >> 31;
+        x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        id.push_str(&format!("{x:016x}"));
+    }
+    id.truncate(40);
+    id
 }
 
 fn main() {
@@ -46,7 +63,7 @@ fn main() {
     let commits: Vec<Commit> = (0..count)
         .map(|i| Commit {
             oid: git2::Oid::ZERO_SHA1,
-            id: format!("{:040x}", count - i),
+            id: fake_id(count - i),
             message: message(count - i),
             author: "Ada Lovelace".into(),
             author_email: "ada@example.com".into(),
