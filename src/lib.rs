@@ -158,11 +158,13 @@ fn read_range(ws: &Workspace, args: &RangeArgs, planned: Option<&Version>) -> Re
     }
     // Changed paths only for the commits the messages leave unclassified (the path
     // fallback): a conventional history costs no diff here.
-    let changes = commits::classify_with_paths(&commits, &ws.config.commits, |commit| {
+    let mut changes = commits::classify_with_paths(&commits, &ws.config.commits, |commit| {
         repo.changed_paths(commit.oid)
             .ok()
             .map(|paths| paths.into_iter().map(|p| p.path).collect())
     });
+    let merged = pull_request_branches(repo, &commits, &changes);
+    commits::fold_pull_request_commits(&mut changes, &merged);
     let mut tagged: Vec<Version> = tags.values().flatten().map(|t| t.version.clone()).collect();
     tagged.sort();
     Ok(RangeData {
@@ -174,6 +176,48 @@ fn read_range(ws: &Workspace, args: &RangeArgs, planned: Option<&Version>) -> Re
         warnings,
         tagged,
     })
+}
+
+/// For each `Merge pull request` commit of the range (newest first), the range's
+/// commits its second parent brought in (reachable from it, not from the first
+/// parent). Each commit belongs to the newest merge that brought it. One walk per
+/// merge, proportional to its branch; history that cannot be read is left alone.
+fn pull_request_branches(
+    repo: &Repo,
+    commits: &[git::Commit],
+    changes: &[Change],
+) -> Vec<(usize, Vec<usize>)> {
+    let index: std::collections::HashMap<Oid, usize> = commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.oid, i))
+        .collect();
+    let mut taken = std::collections::HashSet::new();
+    let mut merged = Vec::new();
+    for (i, (commit, change)) in commits.iter().zip(changes).enumerate() {
+        if commit.parent_count < 2 || !commits::is_pull_request_merge(change) {
+            continue;
+        }
+        let Ok(raw) = repo.raw().find_commit(commit.oid) else {
+            continue;
+        };
+        let (Ok(first), Ok(second)) = (raw.parent_id(0), raw.parent_id(1)) else {
+            continue;
+        };
+        let Ok(mut walk) = repo.raw().revwalk() else {
+            continue;
+        };
+        if walk.push(second).is_err() || walk.hide(first).is_err() {
+            continue;
+        }
+        let members: Vec<usize> = walk
+            .filter_map(|oid| oid.ok())
+            .filter_map(|oid| index.get(&oid).copied())
+            .filter(|&j| taken.insert(j))
+            .collect();
+        merged.push((i, members));
+    }
+    merged
 }
 
 /// The JSON contract of `relplan scope --format json` (DESIGN.md).

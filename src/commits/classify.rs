@@ -111,6 +111,54 @@ pub fn classify_with_paths(
     items.into_iter().map(|i| i.change).collect()
 }
 
+/// Whether `change` is the merge commit of a pull request (`Merge pull request #N from ...`).
+pub fn is_pull_request_merge(change: &Change) -> bool {
+    MERGE_PR.is_match(&change.subject)
+}
+
+/// Folds the commits a merged pull request brought in (`merged`: the merge's index and
+/// its branch commits' indices, from the caller's history walk) into the merge: the
+/// PR title already lists the change, so the branch commits ("wip", "address review",
+/// the feature itself) are `skipped` instead of counted twice. A breaking change on
+/// the branch makes the merge breaking, with its migration note.
+pub fn fold_pull_request_commits(changes: &mut [Change], merged: &[(usize, Vec<usize>)]) {
+    for (m, members) in merged {
+        let Some(merge) = changes.get(*m) else {
+            continue;
+        };
+        if matches!(merge.category, Category::Skipped | Category::Reverted) {
+            continue;
+        }
+        let label = match merge.pr {
+            Some(n) => format!("in pull request #{n}, listed as {}", merge.short_id),
+            None => format!("in the pull request merged by {}", merge.short_id),
+        };
+        let mut notes = Vec::new();
+        let mut breaking = false;
+        for &j in members {
+            let Some(change) = changes.get_mut(j) else {
+                continue;
+            };
+            if j == *m || matches!(change.category, Category::Reverted | Category::Skipped) {
+                continue;
+            }
+            if change.breaking {
+                breaking = true;
+                notes.extend(change.breaking_note.clone());
+            }
+            change.category = Category::Skipped;
+            change.classified_by = "merge";
+            change.note = Some(label.clone());
+        }
+        let merge = &mut changes[*m];
+        if breaking {
+            merge.breaking = true;
+            notes.extend(merge.breaking_note.take());
+            merge.breaking_note = (!notes.is_empty()).then(|| notes.join("\n\n"));
+        }
+    }
+}
+
 /// A change and what the range-wide passes still have to settle.
 struct Item {
     change: Change,
@@ -704,6 +752,28 @@ mod tests {
         );
         let c = one("Merge pull request #7 from octo/x\n\nImprove things\n");
         assert_eq!((c.category, c.pr), (Category::Unclassified, Some(7)));
+    }
+
+    #[test]
+    fn a_pull_requests_branch_commits_fold_into_its_merge() {
+        let mut changes = run(&[
+            "Merge pull request #9 from octo/x\n\nfeat: search\n",
+            "address review comments",
+            "feat!: search\n\nBREAKING CHANGE: the index format changed\n",
+            "fix: on main",
+        ]);
+        fold_pull_request_commits(&mut changes, &[(0, vec![1, 2])]);
+        let cats: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
+        assert_eq!(cats, ["features", "skipped", "skipped", "fixes"]);
+        assert_eq!(
+            changes[1].note.as_deref(),
+            Some("in pull request #9, listed as 0000001")
+        );
+        assert!(changes[0].breaking);
+        assert_eq!(
+            changes[0].breaking_note.as_deref(),
+            Some("the index format changed")
+        );
     }
 
     #[test]

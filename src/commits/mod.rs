@@ -13,7 +13,9 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-pub use classify::{classify, classify_with_paths};
+pub use classify::{
+    classify, classify_with_paths, fold_pull_request_commits, is_pull_request_merge,
+};
 pub use config::{CommitsConfig, PathRule, Rule};
 pub use version::{prerelease_number, suggest, Bump, BumpLevel, VersionRules};
 

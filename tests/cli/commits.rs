@@ -118,7 +118,13 @@ fn merge_commits_take_the_pull_request_title_or_are_skipped() {
     assert_eq!(merged["pr"], 42);
     assert_eq!(merged["summary"], "feat(search): add full-text search");
     assert_eq!(merged["scope"], "search");
-    assert_eq!(change(&changes, &wip)["category"], "features");
+    // The branch's own commit is listed by the merge, not twice.
+    let branch = change(&changes, &wip);
+    assert_eq!(branch["category"], "skipped");
+    assert_eq!(
+        branch["note"],
+        format!("in pull request #42, listed as {}", &pr[..7])
+    );
     let structural = change(&changes, &plain);
     assert_eq!(structural["category"], "skipped");
     assert!(structural["summary"]
