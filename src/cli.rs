@@ -100,6 +100,10 @@ pub struct NextVersionArgs {
     /// Print the reason on stdout after the version (it always goes to stderr otherwise).
     #[arg(long)]
     pub explain: bool,
+    /// Suggest a prerelease with this identifier: `--pre rc` gives 2.0.0-rc.1, or
+    /// 2.0.0-rc.2 when 2.0.0-rc.1 is already tagged.
+    #[arg(long, value_name = "IDENT")]
+    pub pre: Option<String>,
 }
 
 #[derive(Debug, Args)]

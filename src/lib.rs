@@ -42,7 +42,9 @@ pub fn run(cli: Cli) -> Result<String> {
     match cli.command {
         Command::Plan(args) => plan_command(&cwd, args),
         Command::Scope(args) => scope_command(&cwd, &args.range, args.format),
-        Command::NextVersion(args) => next_version_command(&cwd, &args.range, args.explain),
+        Command::NextVersion(args) => {
+            next_version_command(&cwd, &args.range, args.pre.as_deref(), args.explain)
+        }
         Command::Init(args) => init_command(&cwd, args.path.as_deref()),
         Command::Templates(TemplatesCommand::Export { dir }) => {
             let written = render::export(&cwd.join(&dir))?;
@@ -106,11 +108,18 @@ struct RangeData {
     commits: Vec<git::Commit>,
     changes: Vec<Change>,
     warnings: Vec<String>,
+    /// Every release tag's version, to number prereleases.
+    tagged: Vec<Version>,
 }
 
 /// Resolves `--from`/`--to` (the previous release tag by default) and classifies the range.
-/// `include_prereleases`: whether prerelease tags count as the previous release.
-fn read_range(ws: &Workspace, args: &RangeArgs, include_prereleases: bool) -> Result<RangeData> {
+///
+/// The previous release is the nearest reachable release tag, except that prerelease
+/// tags only count when `planned` is known and they are not earlier prereleases of
+/// the final version being planned: `2.0.0-rc.2` starts after `2.0.0-rc.1`, but
+/// `2.0.0` starts after the last final release, and so do `scope` and `next-version`
+/// (whose bump must be measured from a final release).
+fn read_range(ws: &Workspace, args: &RangeArgs, planned: Option<&Version>) -> Result<RangeData> {
     let repo = &ws.repo;
     let to = repo.resolve(&args.to)?;
     let pattern = ws.config.tag_regex();
@@ -135,8 +144,12 @@ fn read_range(ws: &Workspace, args: &RangeArgs, include_prereleases: bool) -> Re
                 )
                 .with_hint("fetch the whole history (`git fetch --unshallow --tags`; in GitHub Actions set `fetch-depth: 0` on actions/checkout), or pass --from"));
             }
+            let same_core = |a: &Version, b: &Version| {
+                (a.major, a.minor, a.patch) == (b.major, b.minor, b.patch)
+            };
             let previous = repo.previous_tag(to, &tags, |t| {
-                include_prereleases || t.version.pre.is_empty()
+                t.version.pre.is_empty()
+                    || planned.is_some_and(|v| !v.pre.is_empty() || !same_core(v, &t.version))
             })?;
             match &previous {
                 Some(tag) => (Some((tag.name.clone(), tag.commit)), previous),
@@ -158,7 +171,17 @@ fn read_range(ws: &Workspace, args: &RangeArgs, include_prereleases: bool) -> Re
             args.to
         ));
     }
-    let changes = commits::classify(&commits, &ws.config.commits);
+    // Changed paths only for the commits the messages leave unclassified (the path
+    // fallback): a conventional history costs no diff here.
+    let mut changes = commits::classify_with_paths(&commits, &ws.config.commits, |commit| {
+        repo.changed_paths(commit.oid)
+            .ok()
+            .map(|paths| paths.into_iter().map(|p| p.path).collect())
+    });
+    let merged = pull_request_branches(repo, &commits, &changes);
+    commits::fold_pull_request_commits(&mut changes, &merged);
+    let mut tagged: Vec<Version> = tags.values().flatten().map(|t| t.version.clone()).collect();
+    tagged.sort();
     Ok(RangeData {
         from,
         to: (args.to.clone(), to),
@@ -166,7 +189,50 @@ fn read_range(ws: &Workspace, args: &RangeArgs, include_prereleases: bool) -> Re
         commits,
         changes,
         warnings,
+        tagged,
     })
+}
+
+/// For each `Merge pull request` commit of the range (newest first), the range's
+/// commits its second parent brought in (reachable from it, not from the first
+/// parent). Each commit belongs to the newest merge that brought it. One walk per
+/// merge, proportional to its branch; history that cannot be read is left alone.
+fn pull_request_branches(
+    repo: &Repo,
+    commits: &[git::Commit],
+    changes: &[Change],
+) -> Vec<(usize, Vec<usize>)> {
+    let index: std::collections::HashMap<Oid, usize> = commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.oid, i))
+        .collect();
+    let mut taken = std::collections::HashSet::new();
+    let mut merged = Vec::new();
+    for (i, (commit, change)) in commits.iter().zip(changes).enumerate() {
+        if commit.parent_count < 2 || !commits::is_pull_request_merge(change) {
+            continue;
+        }
+        let Ok(raw) = repo.raw().find_commit(commit.oid) else {
+            continue;
+        };
+        let (Ok(first), Ok(second)) = (raw.parent_id(0), raw.parent_id(1)) else {
+            continue;
+        };
+        let Ok(mut walk) = repo.raw().revwalk() else {
+            continue;
+        };
+        if walk.push(second).is_err() || walk.hide(first).is_err() {
+            continue;
+        }
+        let members: Vec<usize> = walk
+            .filter_map(|oid| oid.ok())
+            .filter_map(|oid| index.get(&oid).copied())
+            .filter(|&j| taken.insert(j))
+            .collect();
+        merged.push((i, members));
+    }
+    merged
 }
 
 /// The JSON contract of `relplan scope --format json` (DESIGN.md).
@@ -186,7 +252,7 @@ fn ref_id(name: &str, oid: Oid) -> RefId {
 
 fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<String> {
     let ws = open(cwd, args.config.as_deref())?;
-    let range = read_range(&ws, args, false)?;
+    let range = read_range(&ws, args, None)?;
     for w in &range.warnings {
         eprintln!("warning: {w}");
     }
@@ -225,10 +291,47 @@ fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<St
     }
 }
 
-fn next_version_command(cwd: &Path, args: &RangeArgs, explain: bool) -> Result<String> {
+/// Validates a `--pre` identifier: one SemVer prerelease identifier (`rc`, `beta`).
+fn parse_pre(ident: &str) -> Result<String> {
+    let valid = !ident.is_empty()
+        && ident.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && !ident.chars().all(|c| c.is_ascii_digit())
+        && semver::Prerelease::new(&format!("{ident}.1")).is_ok();
+    if !valid {
+        return Err(Error::input(format!(
+            "--pre {ident:?} is not a prerelease identifier; expected letters, digits or `-`, not only digits, e.g. rc or beta"
+        )));
+    }
+    Ok(ident.to_string())
+}
+
+/// The version rules of the config, numbered against the repository's tags.
+fn version_rules(ws: &Workspace, range: &RangeData, pre: Option<String>) -> commits::VersionRules {
+    commits::VersionRules {
+        pre,
+        tagged: range.tagged.clone(),
+        ..commits::VersionRules::from_config(&ws.config.commits)
+    }
+}
+
+fn next_version_command(
+    cwd: &Path,
+    args: &RangeArgs,
+    pre: Option<&str>,
+    explain: bool,
+) -> Result<String> {
+    let pre = pre.map(parse_pre).transpose()?;
     let ws = open(cwd, args.config.as_deref())?;
-    let range = read_range(&ws, args, false)?;
-    let bump = commits::suggest(range.previous.as_ref().map(|t| &t.version), &range.changes);
+    let range = read_range(&ws, args, None)?;
+    for w in &range.warnings {
+        eprintln!("warning: {w}");
+    }
+    let rules = version_rules(&ws, &range, pre);
+    let bump = commits::suggest(
+        range.previous.as_ref().map(|t| &t.version),
+        &range.changes,
+        &rules,
+    );
     if explain {
         Ok(format!("{}\n{}\n", bump.next, bump.reason))
     } else {
@@ -296,10 +399,20 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
             }
         },
     };
-    let include_pre = requested.as_ref().is_some_and(|v| !v.pre.is_empty());
-    let range = read_range(&ws, &args.range, include_pre)?;
+    let range = read_range(&ws, &args.range, requested.as_ref())?;
     let mut warnings = range.warnings.clone();
-    let suggested = commits::suggest(range.previous.as_ref().map(|t| &t.version), &range.changes);
+    // Planning `2.0.0-rc.2`: suggest within the same prerelease series.
+    let pre_ident = requested
+        .as_ref()
+        .and_then(|v| v.pre.as_str().rsplit_once('.'))
+        .filter(|(_, n)| n.parse::<u64>().is_ok())
+        .map(|(ident, _)| ident.to_string());
+    let rules = version_rules(&ws, &range, pre_ident);
+    let suggested = commits::suggest(
+        range.previous.as_ref().map(|t| &t.version),
+        &range.changes,
+        &rules,
+    );
     let version = match requested {
         Some(v) => v,
         None => parse_version(&suggested.next)?,
@@ -313,9 +426,12 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
         }
     }
     if let Ok(needed) = Version::parse(&suggested.next) {
-        if version < needed && args.version.is_some() {
+        // Compare releases, not prerelease numbers: 2.0.0-rc.1 answers a major bump.
+        let core = |v: &Version| Version::new(v.major, v.minor, v.patch);
+        if core(&version) < core(&needed) && args.version.is_some() {
             warnings.push(format!(
-                "version {version} is smaller than the changes call for: {}",
+                "version {version} is smaller than the changes call for ({} bump): {}",
+                suggested.level.as_str(),
                 suggested.reason
             ));
         }
@@ -596,6 +712,7 @@ fn metadata(plan: &Plan) -> serde_json::Map<String, serde_json::Value> {
         "breaking": plan.scope.breaking.len(),
         "suggested_version": plan.suggested.next,
         "version_reason": plan.suggested.reason,
+        "suggested_level": plan.suggested.level,
         "risk_level": plan.risk.level,
         "strategy": plan.strategy.recommended,
         "risks": plan.risk.risks.iter().map(|r| serde_json::json!({"key": r.key, "severity": r.severity})).collect::<Vec<_>>(),

@@ -737,6 +737,9 @@ mod tests {
             short_id: id.chars().take(7).collect(),
             breaking_note: None,
             time: String::new(),
+            subject: String::new(),
+            classified_by: "type",
+            note: None,
         }
     }
 

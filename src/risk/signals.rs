@@ -170,9 +170,11 @@ impl Globs {
     }
 }
 
-/// Whether a change ships in this release (not cancelled, not merge plumbing).
+/// Whether a change ships in this release. Only a revert pair cancels out: a
+/// skipped commit (a fixup, a branch commit folded into its pull request, a
+/// configured skip) is left out of the scope's lists, but its files still ship.
 pub(super) fn ships(change: &Change) -> bool {
-    !matches!(change.category, Category::Reverted | Category::Skipped)
+    change.category != Category::Reverted
 }
 
 /// The commit ids whose paths count, mapped to their change.
@@ -498,6 +500,9 @@ mod tests {
             short_id: id.into(),
             breaking_note: None,
             time: String::new(),
+            subject: String::new(),
+            classified_by: "type",
+            note: None,
         };
         let pc = |status, path: &str| PathChange {
             status,

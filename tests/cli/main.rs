@@ -3,6 +3,7 @@
 
 mod support;
 
+mod commits;
 mod plan;
 mod risk;
 mod schedule;

@@ -540,7 +540,7 @@ fn summary_lists_the_top_risks_with_evidence() {
         out.contains("db/migrations/2_drop.sql:1") && out.contains(short(&id)),
         "{out}"
     );
-    assert!(out.contains("Strategy:      blue-green"), "{out}");
+    assert!(out.contains("Strategy:      Blue-green"), "{out}");
 }
 
 #[test]

@@ -112,6 +112,14 @@ impl TestRepo {
         self.commit(message)
     }
 
+    /// Runs a git command that creates a commit (`merge`, `revert`) one clock tick
+    /// later, so history order stays stable; returns the new HEAD.
+    pub fn git_commit_step(&self, args: &[&str]) -> String {
+        self.tick.set(self.tick.get() + 1);
+        self.git(args);
+        self.head()
+    }
+
     pub fn tag(&self, name: &str) {
         self.git(&["tag", name]);
     }
