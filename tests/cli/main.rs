@@ -5,3 +5,5 @@ mod support;
 
 mod plan;
 mod scope;
+mod fake_github;
+mod github;
