@@ -25,7 +25,9 @@ use git2::Oid;
 use semver::Version;
 use serde::Serialize;
 
-use crate::cli::{Cli, CommentArgs, Command, Format, PlanArgs, RangeArgs, ScopeFormat, TemplatesCommand};
+use crate::cli::{
+    Cli, Command, CommentArgs, Format, PlanArgs, RangeArgs, ScopeFormat, TemplatesCommand,
+};
 use crate::commits::Change;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -326,7 +328,10 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
             &[
                 ("version", plan.version.clone()),
                 ("next-version", plan.suggested.next.clone()),
-                ("risk-level", format!("{:?}", plan.risk.level).to_lowercase()),
+                (
+                    "risk-level",
+                    format!("{:?}", plan.risk.level).to_lowercase(),
+                ),
                 ("strategy", plan.strategy.recommended.clone()),
                 ("plan-dir", shown_dir.clone()),
             ],
@@ -375,8 +380,20 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     )?;
     let ids: Vec<String> = range.commits.iter().map(|c| c.id.clone()).collect();
     // PRs updated before the range's oldest commit (less a day of clock skew) cannot be in it.
-    let since = range.commits.iter().map(|c| c.time).min().map(|t| t - 86_400);
-    let fetched = github::pull_requests(&env, &options, &ws.config.github, slug.as_ref(), &ids, since)?;
+    let since = range
+        .commits
+        .iter()
+        .map(|c| c.time)
+        .min()
+        .map(|t| t - 86_400);
+    let fetched = github::pull_requests(
+        env,
+        &options,
+        &ws.config.github,
+        slug.as_ref(),
+        &ids,
+        since,
+    )?;
     let enrichment = github::enrich(
         &mut range.changes,
         &fetched.prs,
@@ -540,7 +557,10 @@ fn find_plan_dir(out_root: &Path, explicit: Option<&Path>) -> Result<Option<Path
         else {
             continue;
         };
-        if best.as_ref().is_none_or(|(t, d)| (modified, &dir) > (*t, d)) {
+        if best
+            .as_ref()
+            .is_none_or(|(t, d)| (modified, &dir) > (*t, d))
+        {
             best = Some((modified, dir));
         }
     }
@@ -571,13 +591,11 @@ fn comment_command(cwd: &Path, args: CommentArgs) -> Result<String> {
             let path = dir.join("metadata.json");
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())))?;
-            let meta: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
-                Error::input(format!("{} is not valid JSON: {e}", path.display()))
-            })?;
+            let meta: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| Error::input(format!("{} is not valid JSON: {e}", path.display())))?;
             let field = |key: &str| meta.get(key).and_then(|v| v.as_str()).map(str::to_string);
-            let version = field("version").ok_or_else(|| {
-                Error::input(format!("{} has no \"version\"", path.display()))
-            })?;
+            let version = field("version")
+                .ok_or_else(|| Error::input(format!("{} has no \"version\"", path.display())))?;
             let date = args.date.clone().or_else(|| field("release_date"));
             (Some(version), date, dir.parent().map(Path::to_path_buf))
         }

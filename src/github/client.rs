@@ -123,7 +123,10 @@ impl Client {
             let retry_after = match outcome {
                 Ok(raw) if (200..300).contains(&raw.status) => {
                     return Ok(Answer {
-                        link_next: raw.link.as_deref().is_some_and(|l| l.contains("rel=\"next\"")),
+                        link_next: raw
+                            .link
+                            .as_deref()
+                            .is_some_and(|l| l.contains("rel=\"next\"")),
                         body: raw.body,
                     });
                 }
@@ -154,7 +157,8 @@ impl Client {
                 None => Duration::from_millis(250 * (1 << attempt.min(6))),
             };
             attempt += 1;
-            self.rt.block_on(tokio::time::sleep(wait));
+            // The timer must be created inside the runtime.
+            self.rt.block_on(async { tokio::time::sleep(wait).await });
         }
     }
 
@@ -178,7 +182,10 @@ impl Client {
             500..=599 if matches!(verb, Verb::Get | Verb::Query) => {
                 Next::Backoff(Failure::Status(status, message_of(&raw.body)))
             }
-            _ => Next::Fail(Failure::Status(status, self.env.redact(&message_of(&raw.body)))),
+            _ => Next::Fail(Failure::Status(
+                status,
+                self.env.redact(&message_of(&raw.body)),
+            )),
         }
     }
 
@@ -338,7 +345,12 @@ fn describe(e: &octocrab::Error) -> String {
 mod tests {
     use super::*;
 
-    fn raw(status: u16, retry_after: Option<&str>, remaining: Option<&str>, reset: Option<&str>) -> Raw {
+    fn raw(
+        status: u16,
+        retry_after: Option<&str>,
+        remaining: Option<&str>,
+        reset: Option<&str>,
+    ) -> Raw {
         Raw {
             status,
             retry_after: retry_after.map(str::to_string),

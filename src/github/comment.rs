@@ -89,7 +89,10 @@ pub fn markdown(plan: &Plan, links: Option<&Links>) -> String {
         ));
     }
     if let Some(links) = links {
-        text.push_str(&format!("\n\n### Plan files\n\n[The whole plan]({})\n", links.tree));
+        text.push_str(&format!(
+            "\n\n### Plan files\n\n[The whole plan]({})\n",
+            links.tree
+        ));
         for file in &links.files {
             text.push_str(&format!("- [`{file}`]({}/{file})\n", links.tree));
         }
@@ -101,7 +104,8 @@ pub fn markdown(plan: &Plan, links: Option<&Links>) -> String {
 pub fn body(markdown: &str) -> String {
     let mut body = format!("{MARKER}\n{}", markdown.trim_end());
     if body.chars().count() > MAX_BODY_CHARS {
-        let note = "\n\n_(The summary was cut to fit a GitHub comment; the plan files hold everything.)_";
+        let note =
+            "\n\n_(The summary was cut to fit a GitHub comment; the plan files hold everything.)_";
         let keep = MAX_BODY_CHARS - note.chars().count();
         let cut: String = body.chars().take(keep).collect();
         // Cut at a line end so no Markdown construct is left half open.
@@ -139,7 +143,11 @@ mod network {
             )?;
             let items: Vec<Value> = match serde_json::from_str(&answer.body) {
                 Ok(Value::Array(items)) => items,
-                _ => return Err(Failure::Malformed("comment list: expected a JSON array".into())),
+                _ => {
+                    return Err(Failure::Malformed(
+                        "comment list: expected a JSON array".into(),
+                    ))
+                }
             };
             let n = items.len();
             for item in items {

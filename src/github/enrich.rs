@@ -136,16 +136,20 @@ pub fn enrich(
                     }
                     LabelAction::Breaking => {
                         for &i in &members {
-                            if !matches!(changes[i].category, Category::Skipped | Category::Reverted)
-                            {
+                            if !matches!(
+                                changes[i].category,
+                                Category::Skipped | Category::Reverted
+                            ) {
                                 changes[i].breaking = true;
                             }
                         }
                     }
                     LabelAction::Category(name) => {
                         for &i in &members {
-                            if !matches!(changes[i].category, Category::Skipped | Category::Reverted)
-                            {
+                            if !matches!(
+                                changes[i].category,
+                                Category::Skipped | Category::Reverted
+                            ) {
                                 changes[i].category = category_named(name);
                             }
                         }
@@ -339,7 +343,11 @@ mod tests {
             &GithubConfig::default(),
             &CommitsConfig::default(),
         );
-        assert_eq!(e.pull_requests.len(), 1, "PRs outside the range are dropped");
+        assert_eq!(
+            e.pull_requests.len(),
+            1,
+            "PRs outside the range are dropped"
+        );
         assert_eq!(e.warnings.len(), 1);
         assert!(e.warnings[0].contains("#9"), "{}", e.warnings[0]);
         assert_eq!(e.first_time_contributors, vec!["newbie"]);

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::client::{Client, Failure, Verb};
 use super::graphql::{self, Problem};
-use super::{Env, FetchedPr, Fetched, GithubConfig, Options, RepoSlug};
+use super::{Env, Fetched, FetchedPr, GithubConfig, Options, RepoSlug};
 use crate::error::{Error, Result};
 
 pub fn pull_requests(
@@ -207,7 +207,11 @@ fn by_rest(
             let Some(mut pr) = rest_pr(item, &client.slug) else {
                 continue;
             };
-            let Some(sha) = pr.merge_commit.clone().filter(|s| wanted.contains(s.as_str())) else {
+            let Some(sha) = pr
+                .merge_commit
+                .clone()
+                .filter(|s| wanted.contains(s.as_str()))
+            else {
                 continue;
             };
             matched.insert(sha.clone());
@@ -227,7 +231,11 @@ fn by_rest(
         ));
     }
     for sha in unmatched.into_iter().take(cap) {
-        let answer = client.send(Verb::Get, &client.repo_path(&format!("/commits/{sha}/pulls")), None)?;
+        let answer = client.send(
+            Verb::Get,
+            &client.repo_path(&format!("/commits/{sha}/pulls")),
+            None,
+        )?;
         for item in json_array(&answer.body, "pull requests of a commit")? {
             if let Some(pr) = rest_pr(&item, &client.slug) {
                 found

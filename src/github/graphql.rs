@@ -98,7 +98,9 @@ fn repository(answer: &str) -> Result<Map<String, Value>, Problem> {
                 .and_then(Value::as_str)
                 .unwrap_or("no repository in the answer");
             if errors.is_empty() && value.get("data").is_none() {
-                Err(Problem::Malformed(format!("GraphQL answer has no data: {message}")))
+                Err(Problem::Malformed(format!(
+                    "GraphQL answer has no data: {message}"
+                )))
             } else {
                 Err(Problem::Failed(message.to_string()))
             }

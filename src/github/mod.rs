@@ -327,7 +327,9 @@ pub struct Fetched {
 /// Why GitHub was not asked, if it is not: one line for the user.
 pub fn skip_reason(env: &Env, options: &Options) -> Option<String> {
     if options.offline {
-        return Some("GitHub: skipped (--offline): pull requests not fetched, the plan uses git only".into());
+        return Some(
+            "GitHub: skipped (--offline): pull requests not fetched, the plan uses git only".into(),
+        );
     }
     if !cfg!(feature = "github") {
         return Some("GitHub: skipped (relplan was built without the `github` feature): the plan uses git only".into());
@@ -390,11 +392,7 @@ mod tests {
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        Env::from_vars(|name| {
-            vars.iter()
-                .find(|(k, _)| k == name)
-                .map(|(_, v)| v.clone())
-        })
+        Env::from_vars(|name| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
     }
 
     #[test]
@@ -428,23 +426,22 @@ mod tests {
     #[test]
     fn offline_and_tokenless_runs_skip_with_one_line() {
         let config = GithubConfig::default();
+        let fetched =
+            pull_requests(&env(&[]), &Options::default(), &config, None, &[], None).unwrap();
+        assert!(fetched.note.contains("no GITHUB_TOKEN"), "{}", fetched.note);
+        let offline = Options {
+            offline: true,
+            ..Options::default()
+        };
         let fetched = pull_requests(
-            &env(&[]),
-            &Options::default(),
+            &env(&[("GITHUB_TOKEN", "t0k3n")]),
+            &offline,
             &config,
             None,
             &[],
             None,
         )
         .unwrap();
-        assert!(fetched.note.contains("no GITHUB_TOKEN"), "{}", fetched.note);
-        let offline = Options {
-            offline: true,
-            ..Options::default()
-        };
-        let fetched =
-            pull_requests(&env(&[("GITHUB_TOKEN", "t0k3n")]), &offline, &config, None, &[], None)
-                .unwrap();
         assert!(fetched.note.contains("--offline"));
         let require = Options {
             require: true,
@@ -458,9 +455,7 @@ mod tests {
     fn label_values_are_validated() {
         let mut config = GithubConfig::default();
         config.validate().unwrap();
-        config
-            .labels
-            .insert("risky".into(), "risk:enormous".into());
+        config.labels.insert("risky".into(), "risk:enormous".into());
         let err = config.validate().unwrap_err();
         assert!(err.message.contains("risky"), "{}", err.message);
         assert_eq!(

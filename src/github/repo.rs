@@ -99,7 +99,10 @@ mod tests {
         assert_eq!(slug("https://github.com/octo-org/octo-repo"), want);
         assert_eq!(slug("https://user@github.com/octo-org/octo-repo/"), want);
         assert_eq!(slug("ssh://git@github.com/octo-org/octo-repo.git"), want);
-        assert_eq!(slug("ssh://git@ghe.corp.example:2222/octo-org/octo-repo.git"), want);
+        assert_eq!(
+            slug("ssh://git@ghe.corp.example:2222/octo-org/octo-repo.git"),
+            want
+        );
         assert_eq!(slug("git@github.com:octo-org/octo-repo.git"), want);
         assert_eq!(slug("git@ghe.corp.example:octo-org/octo-repo"), want);
         assert_eq!(slug("/srv/git/repo"), None);

@@ -114,13 +114,24 @@ impl FakeGithub {
         self.world.lock().unwrap().prs.push(pr);
     }
 
-    pub fn fault(&self, method: &str, path_prefix: &str, times: usize, status: u16, headers: &[(&str, &str)], body: &str) {
+    pub fn fault(
+        &self,
+        method: &str,
+        path_prefix: &str,
+        times: usize,
+        status: u16,
+        headers: &[(&str, &str)],
+        body: &str,
+    ) {
         self.world.lock().unwrap().faults.push(Fault {
             method: method.into(),
             path_prefix: path_prefix.into(),
             times,
             status,
-            headers: headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
             body: body.into(),
         });
     }
@@ -266,9 +277,17 @@ fn route(w: &mut World, method: &str, path: &str, body: &str) -> Response {
         return ok(graphql(w, body));
     }
     if method == "GET" && bare == format!("{repo}/pulls") {
-        let page: usize = query_param(path, "page").and_then(|p| p.parse().ok()).unwrap_or(1);
-        let per_page: usize = query_param(path, "per_page").and_then(|p| p.parse().ok()).unwrap_or(30);
-        let mut prs: Vec<&FakePr> = w.prs.iter().filter(|p| p.base_repo == format!("{OWNER}/{NAME}")).collect();
+        let page: usize = query_param(path, "page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(1);
+        let per_page: usize = query_param(path, "per_page")
+            .and_then(|p| p.parse().ok())
+            .unwrap_or(30);
+        let mut prs: Vec<&FakePr> = w
+            .prs
+            .iter()
+            .filter(|p| p.base_repo == format!("{OWNER}/{NAME}"))
+            .collect();
         prs.sort_by_key(|p| std::cmp::Reverse(p.number));
         let total = prs.len();
         let items: Vec<Value> = prs
@@ -290,7 +309,8 @@ fn route(w: &mut World, method: &str, path: &str, body: &str) -> Response {
             body: Value::Array(items).to_string(),
         };
     }
-    if method == "GET" && bare.starts_with(&format!("{repo}/commits/")) && bare.ends_with("/pulls") {
+    if method == "GET" && bare.starts_with(&format!("{repo}/commits/")) && bare.ends_with("/pulls")
+    {
         let sha = bare
             .trim_start_matches(&format!("{repo}/commits/"))
             .trim_end_matches("/pulls");
@@ -303,11 +323,19 @@ fn route(w: &mut World, method: &str, path: &str, body: &str) -> Response {
         return ok(Value::Array(items));
     }
     if let Some(rest) = bare.strip_prefix(&format!("{repo}/issues/")) {
-        if let Some(number) = rest.strip_suffix("/comments").and_then(|n| n.parse::<u64>().ok()) {
+        if let Some(number) = rest
+            .strip_suffix("/comments")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
             if method == "GET" {
-                let page: usize = query_param(path, "page").and_then(|p| p.parse().ok()).unwrap_or(1);
-                let per_page: usize = query_param(path, "per_page").and_then(|p| p.parse().ok()).unwrap_or(30);
-                let all: Vec<&(u64, u64, String)> = w.comments.iter().filter(|c| c.1 == number).collect();
+                let page: usize = query_param(path, "page")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(1);
+                let per_page: usize = query_param(path, "per_page")
+                    .and_then(|p| p.parse().ok())
+                    .unwrap_or(30);
+                let all: Vec<&(u64, u64, String)> =
+                    w.comments.iter().filter(|c| c.1 == number).collect();
                 let items: Vec<Value> = all
                     .iter()
                     .skip((page - 1) * per_page)
@@ -318,7 +346,10 @@ fn route(w: &mut World, method: &str, path: &str, body: &str) -> Response {
                 if page * per_page < all.len() {
                     headers.push((
                         "link".to_string(),
-                        format!("<{repo}/issues/{number}/comments?page={}>; rel=\"next\"", page + 1),
+                        format!(
+                            "<{repo}/issues/{number}/comments?page={}>; rel=\"next\"",
+                            page + 1
+                        ),
                     ));
                 }
                 return Response {
@@ -342,7 +373,10 @@ fn route(w: &mut World, method: &str, path: &str, body: &str) -> Response {
                 };
             }
         }
-        if let Some(id) = rest.strip_prefix("comments/").and_then(|n| n.parse::<u64>().ok()) {
+        if let Some(id) = rest
+            .strip_prefix("comments/")
+            .and_then(|n| n.parse::<u64>().ok())
+        {
             if method == "PATCH" {
                 let text = serde_json::from_str::<Value>(body)
                     .ok()
@@ -359,14 +393,18 @@ fn route(w: &mut World, method: &str, path: &str, body: &str) -> Response {
     Response {
         status: 404,
         headers: vec![],
-        body: json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"}).to_string(),
+        body: json!({"message": "Not Found", "documentation_url": "https://docs.github.com/rest"})
+            .to_string(),
     }
 }
 
 fn graphql(w: &World, body: &str) -> Value {
     let request: Value = serde_json::from_str(body).unwrap_or(Value::Null);
     let query = request["query"].as_str().unwrap_or("");
-    let vars = request["variables"].as_object().cloned().unwrap_or_default();
+    let vars = request["variables"]
+        .as_object()
+        .cloned()
+        .unwrap_or_default();
     let mut repo = serde_json::Map::new();
     if query.contains("associatedPullRequests") {
         for (key, value) in &vars {
@@ -380,7 +418,10 @@ fn graphql(w: &World, body: &str) -> Value {
                 .filter(|p| p.commits.iter().any(|c| c == oid))
                 .map(|p| json!({"number": p.number, "merged": p.merged, "baseRepository": {"nameWithOwner": p.base_repo}}))
                 .collect();
-            repo.insert(key.clone(), json!({"oid": oid, "associatedPullRequests": {"nodes": nodes}}));
+            repo.insert(
+                key.clone(),
+                json!({"oid": oid, "associatedPullRequests": {"nodes": nodes}}),
+            );
         }
     } else {
         for (key, value) in &vars {

@@ -32,7 +32,11 @@ fn run(mut cmd: assert_cmd::Command, args: &[&str]) -> Run {
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     };
     assert!(!run.stdout.contains(TOKEN), "token on stdout");
-    assert!(!run.stderr.contains(TOKEN), "token on stderr: {}", run.stderr);
+    assert!(
+        !run.stderr.contains(TOKEN),
+        "token on stderr: {}",
+        run.stderr
+    );
     run
 }
 
@@ -40,7 +44,15 @@ fn run(mut cmd: assert_cmd::Command, args: &[&str]) -> Run {
 fn plan_json(repo: &TestRepo, fake: &FakeGithub) -> (Value, Run) {
     let r = run(
         relplan_gh(repo, fake),
-        &["plan", "1.4.0", "--date", "2026-12-15", "--dry-run", "--format", "json"],
+        &[
+            "plan",
+            "1.4.0",
+            "--date",
+            "2026-12-15",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
     );
     assert_eq!(r.code, 0, "stderr: {}", r.stderr);
     (serde_json::from_str(&r.stdout).expect("plan JSON"), r)
@@ -77,13 +89,24 @@ fn without_a_token_relplan_says_what_it_skipped_and_plans_from_git() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let skipped: Vec<&str> = r.stderr.lines().filter(|l| l.contains("GitHub")).collect();
     assert_eq!(skipped.len(), 1, "{}", r.stderr);
-    assert!(skipped[0].contains("no GITHUB_TOKEN or GH_TOKEN"), "{}", r.stderr);
+    assert!(
+        skipped[0].contains("no GITHUB_TOKEN or GH_TOKEN"),
+        "{}",
+        r.stderr
+    );
 
     // --offline wins over a token: no request at all.
     let fake = FakeGithub::start();
     let r = run(
         relplan_gh(&repo, &fake),
-        &["plan", "1.4.0", "--date", "2026-12-15", "--dry-run", "--offline"],
+        &[
+            "plan",
+            "1.4.0",
+            "--date",
+            "2026-12-15",
+            "--dry-run",
+            "--offline",
+        ],
     );
     assert_eq!(r.code, 0);
     assert!(r.stderr.contains("skipped (--offline)"), "{}", r.stderr);
@@ -115,7 +138,11 @@ fn two_hundred_fifty_commits_and_120_prs_cost_six_requests() {
         ids.push(repo.commit(&format!("Change number {i}")));
     }
     for (i, id) in ids.iter().take(120).enumerate() {
-        fake.add_pr(FakePr::new(i as u64 + 1, &format!("fix: change {i}"), &[id]));
+        fake.add_pr(FakePr::new(
+            i as u64 + 1,
+            &format!("fix: change {i}"),
+            &[id],
+        ));
     }
     let (plan, r) = plan_json(&repo, &fake);
     assert_eq!(plan["pull_requests"].as_array().unwrap().len(), 120);
@@ -140,9 +167,16 @@ fn squash_merge_commit_and_rebase_merged_prs_are_classified_once() {
     let squash = repo.change("src/search.rs", "Add search (#5)");
     // a merge-commit PR: one unconventional branch commit and the merge
     repo.git(&["checkout", "-q", "-b", "topic"]);
-    let branch = repo.change("src/crash.rs", "wip: stuff");
+    let branch = repo.change("src/crash.rs", "Stuff for the crash");
     repo.git(&["checkout", "-q", "main"]);
-    repo.git(&["merge", "-q", "--no-ff", "topic", "-m", "Merge pull request #7 from octo-org/topic"]);
+    repo.git(&[
+        "merge",
+        "-q",
+        "--no-ff",
+        "topic",
+        "-m",
+        "Merge pull request #7 from octo-org/topic",
+    ]);
     let merge = repo.head();
     // a rebase-merged PR: two conventional commits
     let r1 = repo.change("src/r1.rs", "feat: first half");
@@ -164,6 +198,8 @@ fn squash_merge_commit_and_rebase_merged_prs_are_classified_once() {
     assert_eq!(change(&plan, &squash)["category"], "features");
     assert_eq!(change(&plan, &squash)["scope"], "search");
     assert_eq!(change(&plan, &merge)["category"], "fixes");
+    assert_eq!(change(&plan, &branch)["category"], "unclassified");
+    assert_eq!(change(&plan, &branch)["pr"], 7);
     assert_eq!(change(&plan, &r1)["category"], "features");
     assert_eq!(change(&plan, &r2)["category"], "performance");
     assert_eq!(change(&plan, &fork)["category"], "unclassified");
@@ -208,7 +244,14 @@ fn an_unauthorized_token_never_loses_the_plan_and_is_never_shown() {
     let repo = released_repo();
     repo.change("src/a.rs", "feat: a");
     let fake = FakeGithub::start();
-    fake.fault("POST", "/graphql", 10, 401, &[], r#"{"message":"Bad credentials"}"#);
+    fake.fault(
+        "POST",
+        "/graphql",
+        10,
+        401,
+        &[],
+        r#"{"message":"Bad credentials"}"#,
+    );
     let (plan, _) = plan_json(&repo, &fake);
     let w = warnings(&plan);
     assert!(w.contains("401"), "{w}");
@@ -250,14 +293,20 @@ fn an_exhausted_rate_limit_degrades_at_once_naming_the_reset_time() {
         "/graphql",
         10,
         403,
-        &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", "4102444800")],
+        &[
+            ("x-ratelimit-remaining", "0"),
+            ("x-ratelimit-reset", "4102444800"),
+        ],
         r#"{"message":"API rate limit exceeded"}"#,
     );
     let started = Instant::now();
     let (plan, _) = plan_json(&repo, &fake);
     assert!(started.elapsed().as_secs() < 10, "waited for the reset");
     let w = warnings(&plan);
-    assert!(w.contains("rate limit") && w.contains("2100-01-01T00:00:00Z"), "{w}");
+    assert!(
+        w.contains("rate limit") && w.contains("2100-01-01T00:00:00Z"),
+        "{w}"
+    );
     assert_eq!(fake.requests().len(), 1);
 }
 
@@ -268,7 +317,14 @@ fn a_short_retry_after_is_honoured_then_the_request_succeeds() {
     let a = repo.change("src/a.rs", "Add a");
     let fake = FakeGithub::start();
     fake.add_pr(FakePr::new(3, "feat: a", &[&a]));
-    fake.fault("POST", "/graphql", 1, 429, &[("retry-after", "1")], r#"{"message":"slow down"}"#);
+    fake.fault(
+        "POST",
+        "/graphql",
+        1,
+        429,
+        &[("retry-after", "1")],
+        r#"{"message":"slow down"}"#,
+    );
     let started = Instant::now();
     let (plan, _) = plan_json(&repo, &fake);
     assert!(started.elapsed().as_millis() >= 1000);
@@ -281,7 +337,11 @@ fn a_short_retry_after_is_honoured_then_the_request_succeeds() {
     let started = Instant::now();
     let (plan, _) = plan_json(&repo, &fake);
     assert!(started.elapsed().as_secs() < 10);
-    assert!(warnings(&plan).contains("rate limit"), "{}", warnings(&plan));
+    assert!(
+        warnings(&plan).contains("rate limit"),
+        "{}",
+        warnings(&plan)
+    );
 }
 
 #[test]
@@ -292,8 +352,16 @@ fn graphql_rate_limited_errors_with_http_200_are_a_rate_limit() {
     let fake = FakeGithub::start();
     fake.fault("POST", "/graphql", 1, 200, &[], r#"{"data":null,"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded for user"}]}"#);
     let (plan, _) = plan_json(&repo, &fake);
-    assert!(warnings(&plan).contains("rate limit"), "{}", warnings(&plan));
-    assert_eq!(fake.count("GET", "/repos/"), 0, "no REST fallback on a rate limit");
+    assert!(
+        warnings(&plan).contains("rate limit"),
+        "{}",
+        warnings(&plan)
+    );
+    assert_eq!(
+        fake.count("GET", "/repos/"),
+        0,
+        "no REST fallback on a rate limit"
+    );
 }
 
 #[test]
@@ -379,7 +447,10 @@ fn the_comment_is_created_once_then_patched_and_left_alone_when_unchanged() {
     let body = &comments[1].1;
     assert!(body.starts_with("<!-- relplan:plan-summary -->"), "{body}");
     assert!(body.contains("Release plan"), "{body}");
-    assert_eq!(fake.count("POST", "/repos/octo-org/octo-repo/issues/42/comments"), 1);
+    assert_eq!(
+        fake.count("POST", "/repos/octo-org/octo-repo/issues/42/comments"),
+        1
+    );
 
     // same plan: listed, not rewritten
     let r = run(relplan_gh(&repo, &fake), &comment_args());
@@ -393,16 +464,27 @@ fn the_comment_is_created_once_then_patched_and_left_alone_when_unchanged() {
     assert!(r.stdout.contains("updated"), "{}", r.stdout);
     assert_eq!(fake.comments(42).len(), 2);
     assert_eq!(fake.count("POST", "/repos/"), 1);
-    assert_eq!(fake.count("PATCH", "/repos/octo-org/octo-repo/issues/comments/"), 1);
-    assert!(fake.comments(42)[1].1.contains("2 commits") || fake.comments(42)[1].1.contains("commits"));
+    assert_eq!(
+        fake.count("PATCH", "/repos/octo-org/octo-repo/issues/comments/"),
+        1
+    );
+    assert!(
+        fake.comments(42)[1].1.contains("2 commits") || fake.comments(42)[1].1.contains("commits")
+    );
 }
 
 #[test]
 fn comment_text_from_commits_cannot_mention_close_or_break_markdown() {
     let repo = released_repo();
-    repo.change("migrations/001.sql", "feat(db)!: thanks @octocat, fixes #12 | <!-- relplan:plan-summary -->");
+    repo.change(
+        "migrations/001.sql",
+        "feat(db)!: thanks @octocat, fixes #12 | <!-- relplan:plan-summary -->",
+    );
     let fake = FakeGithub::start();
-    let r = run(relplan_gh(&repo, &fake), &["comment", "--pr", "42", "--date", "2026-12-15", "--dry-run"]);
+    let r = run(
+        relplan_gh(&repo, &fake),
+        &["comment", "--pr", "42", "--date", "2026-12-15", "--dry-run"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(!r.stdout.contains("@octocat"), "{}", r.stdout);
     assert!(!r.stdout.contains("#12"), "{}", r.stdout);
@@ -416,11 +498,21 @@ fn a_failed_post_is_followed_by_a_fresh_listing_never_a_second_comment() {
     let repo = released_repo();
     repo.change("src/a.rs", "feat: a");
     let fake = FakeGithub::start();
-    fake.fault("POST", "/repos/octo-org/octo-repo/issues/42/comments", 1, 500, &[], "{}");
+    fake.fault(
+        "POST",
+        "/repos/octo-org/octo-repo/issues/42/comments",
+        1,
+        500,
+        &[],
+        "{}",
+    );
     let r = run(relplan_gh(&repo, &fake), &comment_args());
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(fake.comments(42).len(), 1);
-    assert_eq!(fake.count("GET", "/repos/octo-org/octo-repo/issues/42/comments"), 2);
+    assert_eq!(
+        fake.count("GET", "/repos/octo-org/octo-repo/issues/42/comments"),
+        2
+    );
 }
 
 /// A simulated Actions environment: event, output and summary files.
@@ -474,7 +566,10 @@ fn in_actions_the_plan_writes_outputs_summary_and_annotations() {
     let first = output.lines().next().unwrap();
     let delimiter = first.strip_prefix("version<<").expect("heredoc output");
     assert!(delimiter.starts_with("ghadelimiter_"), "{output}");
-    assert!(output.contains(&format!("version<<{delimiter}\n1.4.0\n{delimiter}\n")), "{output}");
+    assert!(
+        output.contains(&format!("version<<{delimiter}\n1.4.0\n{delimiter}\n")),
+        "{output}"
+    );
     assert!(output.contains("next-version<<"), "{output}");
     assert!(output.contains("risk-level<<"), "{output}");
     assert!(output.contains("strategy<<"), "{output}");
@@ -482,7 +577,10 @@ fn in_actions_the_plan_writes_outputs_summary_and_annotations() {
 
     let summary = actions.read("summary.md");
     assert!(summary.contains("## Release plan"), "{summary}");
-    assert!(summary.contains(&format!("{}/{OWNER}/{NAME}/tree/", fake.url)), "{summary}");
+    assert!(
+        summary.contains(&format!("{}/{OWNER}/{NAME}/tree/", fake.url)),
+        "{summary}"
+    );
     assert!(r.stderr.contains("::warning::"), "{}", r.stderr);
     for text in [&output, &summary] {
         assert!(!text.contains(TOKEN));
@@ -498,7 +596,11 @@ fn in_actions_errors_are_annotations() {
     actions.apply(&mut cmd);
     let r = run(cmd, &["plan", "1.4", "--date", "2026-12-15"]);
     assert_eq!(r.code, 2);
-    assert!(r.stderr.contains("::error::version \"1.4\""), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("::error::version \"1.4\""),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -520,7 +622,11 @@ fn a_pull_request_event_gives_the_number_and_a_fork_skips_the_comment() {
     fork.apply(&mut cmd);
     let r = run(cmd, &["comment", "--date", "2026-12-15"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stderr.contains("::notice::") && r.stderr.contains("fork"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("::notice::") && r.stderr.contains("fork"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(fake.count("GET", "/repos/octo-org/octo-repo/issues/43"), 0);
     assert_eq!(fake.count("POST", "/repos/octo-org/octo-repo/issues/43"), 0);
     assert!(fork.read("summary.md").contains("## Release plan"));
@@ -533,17 +639,29 @@ fn comment_summarises_the_latest_written_plan() {
     let r = run(repo.relplan(), &["plan", "1.4.0", "--date", "2026-12-20"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let fake = FakeGithub::start();
-    let r = run(relplan_gh(&repo, &fake), &["comment", "--pr", "42", "--dry-run"]);
+    let r = run(
+        relplan_gh(&repo, &fake),
+        &["comment", "--pr", "42", "--dry-run"],
+    );
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert!(r.stdout.contains("v1.4.0") && r.stdout.contains("2026-12-20"), "{}", r.stdout);
-    assert!(r.stdout.contains("releases/v1.4.0/scope.md"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("v1.4.0") && r.stdout.contains("2026-12-20"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("releases/v1.4.0/scope.md"),
+        "{}",
+        r.stdout
+    );
 }
 
 /// The fake's payloads still match octocrab's models of GitHub's API.
 #[cfg(feature = "github")]
 #[test]
 fn fixtures_deserialize_with_octocrab_models() {
-    let pr = crate::fake_github::rest_pr(&FakePr::new(5, "feat: x", &["abc"]).labels(&["security"]));
+    let pr =
+        crate::fake_github::rest_pr(&FakePr::new(5, "feat: x", &["abc"]).labels(&["security"]));
     let parsed: octocrab::models::pulls::PullRequest = serde_json::from_value(pr).unwrap();
     assert_eq!(parsed.number, 5);
     assert_eq!(parsed.merge_commit_sha.as_deref(), Some("abc"));

@@ -3,7 +3,7 @@
 
 mod support;
 
-mod plan;
-mod scope;
 mod fake_github;
 mod github;
+mod plan;
+mod scope;
