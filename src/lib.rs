@@ -386,14 +386,8 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         .map(|c| c.time)
         .min()
         .map(|t| t - 86_400);
-    let fetched = github::pull_requests(
-        env,
-        &options,
-        &ws.config.github,
-        slug.as_ref(),
-        &ids,
-        since,
-    )?;
+    let fetched =
+        github::pull_requests(env, &options, &ws.config.github, slug.as_ref(), &ids, since)?;
     let enrichment = github::enrich(
         &mut range.changes,
         &fetched.prs,

@@ -576,6 +576,12 @@ fn in_actions_the_plan_writes_outputs_summary_and_annotations() {
     assert!(output.contains("strategy<<"), "{output}");
     assert!(output.contains("\nreleases/v1.4.0\n"), "{output}");
 
+    let scope = repo.read("releases/v1.4.0/scope.md");
+    assert!(scope.contains("## Pull requests"), "{scope}");
+    assert!(scope.contains("[#4]"), "{scope}");
+    let team = repo.read("releases/v1.4.0/resources/team_allocation.md");
+    assert!(team.contains("#4 Add a thing: octocat"), "{team}");
+
     let summary = actions.read("summary.md");
     assert!(summary.contains("## Release plan"), "{summary}");
     assert!(
@@ -669,4 +675,30 @@ fn fixtures_deserialize_with_octocrab_models() {
     let comment = crate::fake_github::comment_json(7, 42, "hello");
     let parsed: octocrab::models::issues::Comment = serde_json::from_value(comment).unwrap();
     assert_eq!(parsed.body.as_deref(), Some("hello"));
+}
+
+#[test]
+#[cfg_attr(not(feature = "github"), ignore = "needs the github feature")]
+fn the_marked_comment_is_found_on_a_later_page() {
+    let repo = released_repo();
+    repo.change("src/a.rs", "feat: a");
+    let fake = FakeGithub::start();
+    for i in 0..130 {
+        fake.add_comment(42, &format!("comment {i}"));
+    }
+    let marked = fake.add_comment(42, "<!-- relplan:plan-summary -->\nan old plan");
+    fake.add_comment(42, "after");
+    let r = run(relplan_gh(&repo, &fake), &comment_args());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&format!("updated plan comment {marked}")),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        fake.count("GET", "/repos/octo-org/octo-repo/issues/42/comments"),
+        2
+    );
+    assert_eq!(fake.count("POST", "/repos/"), 0);
+    assert_eq!(fake.comments(42).len(), 132);
 }
