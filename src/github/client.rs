@@ -62,6 +62,8 @@ pub struct Client {
 pub struct Answer {
     pub body: String,
     pub link_next: bool,
+    /// `x-ratelimit-reset` as RFC 3339 (GraphQL reports RATE_LIMITED with HTTP 200).
+    pub reset: Option<String>,
 }
 
 impl Client {
@@ -123,6 +125,11 @@ impl Client {
             let retry_after = match outcome {
                 Ok(raw) if (200..300).contains(&raw.status) => {
                     return Ok(Answer {
+                        reset: raw
+                            .reset
+                            .as_deref()
+                            .and_then(|r| r.trim().parse::<u64>().ok())
+                            .and_then(rfc3339),
                         link_next: raw
                             .link
                             .as_deref()

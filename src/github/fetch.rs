@@ -69,9 +69,9 @@ fn degrade(options: &Options, message: String, requests: usize) -> Result<Fetche
     })
 }
 
-fn problem(p: Problem) -> Failure {
+fn problem(p: Problem, reset: Option<String>) -> Failure {
     match p {
-        Problem::RateLimited(_) => Failure::RateLimited { reset: None },
+        Problem::RateLimited(_) => Failure::RateLimited { reset },
         Problem::Failed(m) => Failure::Status(200, m),
         Problem::Malformed(m) => Failure::Malformed(m),
     }
@@ -105,7 +105,8 @@ fn by_graphql(client: &Client, commits: &[String]) -> Result<Vec<FetchedPr>, Fai
     let maps = batched(commits, graphql::COMMITS_PER_QUERY, |batch| {
         let body = graphql::commits_query(&client.slug, batch);
         let answer = client.send(Verb::Query, &url, Some(&body))?;
-        graphql::parse_commits(&answer.body, &client.slug, batch).map_err(problem)
+        graphql::parse_commits(&answer.body, &client.slug, batch)
+            .map_err(|p| problem(p, answer.reset.clone()))
     })?;
     let mut by_number: BTreeMap<u64, Vec<String>> = BTreeMap::new();
     for map in maps {
@@ -117,7 +118,7 @@ fn by_graphql(client: &Client, commits: &[String]) -> Result<Vec<FetchedPr>, Fai
     let details = batched(&numbers, graphql::PRS_PER_QUERY, |batch| {
         let body = graphql::prs_query(&client.slug, batch);
         let answer = client.send(Verb::Query, &url, Some(&body))?;
-        graphql::parse_prs(&answer.body, batch).map_err(problem)
+        graphql::parse_prs(&answer.body, batch).map_err(|p| problem(p, answer.reset.clone()))
     })?;
     let mut prs: Vec<FetchedPr> = details.into_iter().flatten().collect();
     for pr in &mut prs {

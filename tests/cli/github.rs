@@ -351,7 +351,14 @@ fn graphql_rate_limited_errors_with_http_200_are_a_rate_limit() {
     let repo = released_repo();
     repo.change("src/a.rs", "feat: a");
     let fake = FakeGithub::start();
-    fake.fault("POST", "/graphql", 1, 200, &[], r#"{"data":null,"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded for user"}]}"#);
+    fake.fault(
+        "POST",
+        "/graphql",
+        1,
+        200,
+        &[("x-ratelimit-reset", "4102444800")],
+        r#"{"data":null,"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded for user"}]}"#,
+    );
     let (plan, _) = plan_json(&repo, &fake);
     assert!(
         warnings(&plan).contains("rate limit"),
