@@ -51,6 +51,8 @@ pub enum Verb {
 
 pub struct Client {
     octo: Octocrab,
+    graphql: Octocrab,
+    graphql_path: String,
     rt: tokio::runtime::Runtime,
     pub env: Env,
     pub slug: RepoSlug,
@@ -81,19 +83,28 @@ impl Client {
             .enable_io()
             .build()
             .map_err(|e| format!("cannot start the HTTP runtime: {e}"))?;
-        let octo = {
+        let build = |base: &str, what: &str| -> Result<Octocrab, String> {
             let _guard = rt.enter();
             Octocrab::builder()
-                .base_uri(env.api_url.as_str())
-                .map_err(|e| format!("GITHUB_API_URL {:?} is not a URL: {e}", env.api_url))?
-                .personal_token(token)
+                .base_uri(base)
+                .map_err(|e| format!("{what} {base:?} is not a URL: {e}"))?
+                .personal_token(token.clone())
                 .set_connect_timeout(Some(Duration::from_secs(config.connect_timeout_secs)))
                 .set_read_timeout(Some(Duration::from_secs(config.read_timeout_secs)))
                 .build()
-                .map_err(|e| format!("cannot set up the HTTP client: {e}"))?
+                .map_err(|e| format!("cannot set up the HTTP client: {e}"))
         };
+        let octo = build(&env.api_url, "GITHUB_API_URL")?;
+        // octocrab prefixes every request with its base path, absolute URLs included,
+        // so `https://HOST/api/v3` + `/api/graphql` would go to `/api/v3/api/graphql`.
+        // GraphQL gets its own client rooted at the endpoint's origin.
+        let (origin, graphql_path) = split_url(&env.graphql_url)
+            .ok_or_else(|| format!("GITHUB_GRAPHQL_URL {:?} is not a URL", env.graphql_url))?;
+        let graphql = build(origin, "GITHUB_GRAPHQL_URL")?;
         Ok(Client {
             octo,
+            graphql,
+            graphql_path: graphql_path.to_string(),
             rt,
             env: env.clone(),
             slug: slug.clone(),
@@ -112,7 +123,7 @@ impl Client {
     }
 
     /// Sends one request under the policy. `target` is a REST path (relative to
-    /// `GITHUB_API_URL`) or an absolute URL (GraphQL).
+    /// `GITHUB_API_URL`); a `Verb::Query` always goes to the GraphQL endpoint.
     pub fn send(&self, verb: Verb, target: &str, body: Option<&Value>) -> Result<Answer, Failure> {
         let retries = match verb {
             Verb::Get | Verb::Query => self.config.retries,
@@ -199,7 +210,8 @@ impl Client {
     async fn once(&self, verb: Verb, target: &str, body: Option<&Value>) -> Result<Raw, String> {
         let response = match verb {
             Verb::Get => self.octo._get(target).await,
-            Verb::Query | Verb::Post => self.octo._post(target, body).await,
+            Verb::Query => self.graphql._post(self.graphql_path.as_str(), body).await,
+            Verb::Post => self.octo._post(target, body).await,
             // octocrab's update_comment sends POST; the API documents PATCH.
             Verb::Patch => self.octo._patch(target, body).await,
         }
@@ -258,6 +270,15 @@ impl Client {
             Failure::Malformed(m) => format!("{what}: GitHub's answer was not understood: {m}"),
         };
         self.env.redact(&text)
+    }
+}
+
+/// `https://HOST[:port]/path` -> (`https://HOST[:port]`, `/path`).
+fn split_url(url: &str) -> Option<(&str, &str)> {
+    let scheme_end = url.find("://")? + 3;
+    match url[scheme_end..].find('/') {
+        Some(at) => Some(url.split_at(scheme_end + at)),
+        None => Some((url, "/")),
     }
 }
 
@@ -366,6 +387,19 @@ mod tests {
             link: None,
             body: "{}".into(),
         }
+    }
+
+    #[test]
+    fn graphql_urls_split_into_origin_and_path() {
+        assert_eq!(
+            split_url("https://ghe.example.com/api/graphql"),
+            Some(("https://ghe.example.com", "/api/graphql"))
+        );
+        assert_eq!(
+            split_url("http://127.0.0.1:8080"),
+            Some(("http://127.0.0.1:8080", "/"))
+        );
+        assert_eq!(split_url("nonsense"), None);
     }
 
     #[test]

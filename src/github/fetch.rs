@@ -101,10 +101,9 @@ fn batched<T, R>(
 }
 
 fn by_graphql(client: &Client, commits: &[String]) -> Result<Vec<FetchedPr>, Failure> {
-    let url = client.env.graphql_url.clone();
     let maps = batched(commits, graphql::COMMITS_PER_QUERY, |batch| {
         let body = graphql::commits_query(&client.slug, batch);
-        let answer = client.send(Verb::Query, &url, Some(&body))?;
+        let answer = client.send(Verb::Query, "", Some(&body))?;
         graphql::parse_commits(&answer.body, &client.slug, batch)
             .map_err(|p| problem(p, answer.reset.clone()))
     })?;
@@ -117,7 +116,7 @@ fn by_graphql(client: &Client, commits: &[String]) -> Result<Vec<FetchedPr>, Fai
     let numbers: Vec<u64> = by_number.keys().copied().collect();
     let details = batched(&numbers, graphql::PRS_PER_QUERY, |batch| {
         let body = graphql::prs_query(&client.slug, batch);
-        let answer = client.send(Verb::Query, &url, Some(&body))?;
+        let answer = client.send(Verb::Query, "", Some(&body))?;
         graphql::parse_prs(&answer.body, batch).map_err(|p| problem(p, answer.reset.clone()))
     })?;
     let mut prs: Vec<FetchedPr> = details.into_iter().flatten().collect();

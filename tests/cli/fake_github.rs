@@ -265,6 +265,8 @@ fn route(w: &mut World, method: &str, path: &str, body: &str) -> Response {
         };
     }
     let repo = format!("/repos/{OWNER}/{NAME}");
+    // GitHub Enterprise Server serves REST under /api/v3 and GraphQL at /api/graphql.
+    let path = path.strip_prefix("/api/v3").unwrap_or(path);
     let bare = path.split('?').next().unwrap_or("");
     if method == "POST" && bare.ends_with("/graphql") {
         if !w.graphql_enabled {

@@ -709,3 +709,48 @@ fn the_marked_comment_is_found_on_a_later_page() {
     assert_eq!(fake.count("POST", "/repos/"), 0);
     assert_eq!(fake.comments(42).len(), 132);
 }
+
+#[test]
+#[cfg_attr(not(feature = "github"), ignore = "needs the github feature")]
+fn enterprise_server_urls_and_retried_server_errors() {
+    let repo = released_repo();
+    let a = repo.change("src/a.rs", "Add a");
+    let fake = FakeGithub::start();
+    fake.world.lock().unwrap().graphql_enabled = false;
+    fake.add_pr(FakePr::new(11, "feat: a", &[&a]));
+    // one 503 on the REST list: a GET is retried
+    fake.fault(
+        "GET",
+        "/api/v3/repos/octo-org/octo-repo/pulls",
+        1,
+        503,
+        &[],
+        "{}",
+    );
+    let mut cmd = repo.relplan();
+    cmd.env("GITHUB_TOKEN", TOKEN)
+        .env("GITHUB_API_URL", format!("{}/api/v3", fake.url))
+        .env("GITHUB_REPOSITORY", format!("{OWNER}/{NAME}"));
+    let r = run(
+        cmd,
+        &[
+            "plan",
+            "1.4.0",
+            "--date",
+            "2026-12-15",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let plan: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(change(&plan, &a)["category"], "features");
+    let paths: Vec<String> = fake.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths[0], "/api/graphql", "{paths:?}");
+    assert!(
+        paths[1].starts_with("/api/v3/repos/octo-org/octo-repo/pulls?"),
+        "{paths:?}"
+    );
+    assert_eq!(paths.len(), 3, "{paths:?}");
+}
