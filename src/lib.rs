@@ -520,11 +520,15 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
 /// Where the plan's files are on GitHub, when the repository is known.
 fn plan_links(env: &github::Env, built: &Built) -> Option<github::comment::Links> {
     let slug = built.slug.as_ref()?;
-    Some(github::comment::Links {
-        tree: format!(
-            "{}/{slug}/tree/{}/{}",
+    let at = |kind: &str| {
+        format!(
+            "{}/{slug}/{kind}/{}/{}",
             env.server_url, built.plan.range.to.id, built.repo_dir
-        ),
+        )
+    };
+    Some(github::comment::Links {
+        tree: at("tree"),
+        blob: at("blob"),
         files: built.documents.iter().map(|d| d.path.clone()).collect(),
     })
 }

@@ -54,16 +54,15 @@ fn neutralised(plan: &Plan) -> Plan {
     for w in &mut plan.warnings {
         *w = neutralise(w);
     }
-    for item in &mut plan.to_fill_in {
-        *item = neutralise(item);
-    }
     plan
 }
 
 /// Where the plan's files can be read on GitHub.
 pub struct Links {
-    /// `https://github.com/OWNER/NAME/tree/REF/releases/v1.4.0`
+    /// The plan directory: `https://github.com/OWNER/NAME/tree/REF/releases/v1.4.0`
     pub tree: String,
+    /// Prefix of file links: `https://github.com/OWNER/NAME/blob/REF/releases/v1.4.0`
+    pub blob: String,
     pub files: Vec<String>,
 }
 
@@ -79,8 +78,8 @@ pub fn markdown(plan: &Plan, links: Option<&Links>) -> String {
     };
     let full = summary::markdown(&report);
     let mut text = match full.find("\n### Files\n") {
-        Some(at) => full[..at].to_string(),
-        None => full,
+        Some(at) => full[..at].trim_end().to_string(),
+        None => full.trim_end().to_string(),
     };
     if !plan.pull_requests.is_empty() {
         text.push_str(&format!(
@@ -90,13 +89,14 @@ pub fn markdown(plan: &Plan, links: Option<&Links>) -> String {
     }
     if let Some(links) = links {
         text.push_str(&format!(
-            "\n\n### Plan files\n\n[The whole plan]({})\n",
+            "\n\n### Plan files\n\n[The whole plan]({})\n\n",
             links.tree
         ));
         for file in &links.files {
-            text.push_str(&format!("- [`{file}`]({}/{file})\n", links.tree));
+            text.push_str(&format!("- [`{file}`]({}/{file})\n", links.blob));
         }
     }
+    text.push('\n');
     text
 }
 
