@@ -77,6 +77,8 @@ pub struct World {
     pub faults: Vec<Fault>,
     pub requests: Vec<Seen>,
     pub graphql_enabled: bool,
+    /// (method, path prefix, milliseconds, times): answer late, to trip read timeouts.
+    pub delays: Vec<(String, String, u64, usize)>,
     next_comment: u64,
 }
 
@@ -219,6 +221,19 @@ fn serve(stream: TcpStream, world: &Mutex<World>) {
         });
         route(&mut w, &method, &path, &body)
     };
+    let delay = {
+        let mut w = world.lock().unwrap();
+        w.delays
+            .iter_mut()
+            .find(|d| d.3 > 0 && d.0 == method && path.starts_with(&d.1))
+            .map(|d| {
+                d.3 -= 1;
+                d.2
+            })
+    };
+    if let Some(ms) = delay {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     let mut out = stream;
     let mut head = format!(
         "HTTP/1.1 {} X\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n",

@@ -754,3 +754,55 @@ fn enterprise_server_urls_and_retried_server_errors() {
     );
     assert_eq!(paths.len(), 3, "{paths:?}");
 }
+
+#[test]
+#[cfg_attr(not(feature = "github"), ignore = "needs the github feature")]
+fn rest_fallback_looks_up_unmatched_commits_one_by_one_up_to_the_cap() {
+    let repo = released_repo();
+    let a = repo.change("src/a.rs", "Add a");
+    let b = repo.change("src/b.rs", "Add b");
+    let c = repo.change("src/c.rs", "Add c");
+    repo.write(".relplan.toml", "[github]\nmax_commit_lookups = 2\n");
+    let fake = FakeGithub::start();
+    fake.world.lock().unwrap().graphql_enabled = false;
+    // rebase-merged: the PR's merge commit is not one of the range's commits
+    let mut rebased = FakePr::new(21, "feat: rebased", &[&c, &b, &a]);
+    rebased.merge_commit = Some("f".repeat(40));
+    fake.add_pr(rebased);
+    let (plan, _) = plan_json(&repo, &fake);
+    assert_eq!(fake.count("GET", "/repos/octo-org/octo-repo/commits/"), 2);
+    assert!(
+        warnings(&plan).contains("max_commit_lookups"),
+        "{}",
+        warnings(&plan)
+    );
+    let pr = &plan["pull_requests"][0];
+    assert_eq!(pr["number"], 21);
+    assert_eq!(pr["commits"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+#[cfg_attr(not(feature = "github"), ignore = "needs the github feature")]
+fn a_read_timeout_is_retried_then_the_plan_goes_on_without_github() {
+    let repo = released_repo();
+    repo.change("src/a.rs", "feat: a");
+    repo.write(
+        ".relplan.toml",
+        "[github]\nread_timeout_secs = 1\nretries = 1\n",
+    );
+    let fake = FakeGithub::start();
+    fake.world
+        .lock()
+        .unwrap()
+        .delays
+        .push(("POST".into(), "/graphql".into(), 3000, 10));
+    let started = Instant::now();
+    let (plan, _) = plan_json(&repo, &fake);
+    assert!(started.elapsed().as_secs() < 15);
+    assert_eq!(fake.count("POST", "/graphql"), 2, "one retry");
+    assert!(
+        warnings(&plan).contains("cannot reach GitHub"),
+        "{}",
+        warnings(&plan)
+    );
+}
