@@ -27,6 +27,23 @@ pub struct Enrichment {
     pub warnings: Vec<String>,
 }
 
+impl Enrichment {
+    /// PR labels by commit id, the shape the risk engine takes as label evidence
+    /// (every commit of a PR carries that PR's labels).
+    pub fn labels_by_commit(&self) -> std::collections::BTreeMap<String, Vec<String>> {
+        let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for pr in &self.pull_requests {
+            for id in &pr.commits {
+                let labels = out.entry(id.clone()).or_default();
+                labels.extend(pr.labels.iter().cloned());
+                labels.sort();
+                labels.dedup();
+            }
+        }
+        out
+    }
+}
+
 fn classify_title(title: &str, config: &CommitsConfig) -> Option<Change> {
     let commit = Commit {
         oid: git2::Oid::ZERO_SHA1,
@@ -329,6 +346,10 @@ mod tests {
         assert_eq!(e.pull_requests[0].risk.as_deref(), Some("high"));
         assert_eq!(changes[1].category, Category::Security);
         assert_eq!(changes[2].category, Category::Skipped);
+        let by_commit = e.labels_by_commit();
+        assert_eq!(by_commit["a"], vec!["breaking-change", "risk:high"]);
+        assert_eq!(by_commit["b"], vec!["Security"]);
+        assert_eq!(by_commit["c"], vec!["skip-changelog"]);
     }
 
     #[test]
