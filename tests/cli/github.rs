@@ -806,3 +806,39 @@ fn a_read_timeout_is_retried_then_the_plan_goes_on_without_github() {
         warnings(&plan)
     );
 }
+
+/// action.yml passes inputs through `env:` only: an expression inside a `run:`
+/// script would be pasted into the shell unescaped (script injection).
+#[test]
+fn the_action_never_expands_expressions_inside_run_scripts() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/action.yml")).unwrap();
+    let mut run_indent: Option<usize> = None;
+    let mut scripts = 0;
+    for line in text.lines() {
+        let indent = line.len() - line.trim_start().len();
+        if let Some(at) = run_indent {
+            if line.trim().is_empty() || indent > at {
+                assert!(!line.contains("${{"), "expression in a run script: {line}");
+                continue;
+            }
+            run_indent = None;
+        }
+        if line.trim_start().starts_with("run: |") {
+            run_indent = Some(indent);
+            scripts += 1;
+        }
+    }
+    assert_eq!(scripts, 3);
+    for output in [
+        "version",
+        "next-version",
+        "risk-level",
+        "strategy",
+        "plan-dir",
+    ] {
+        assert!(
+            text.contains(&format!("steps.plan.outputs.{output}")),
+            "{output}"
+        );
+    }
+}
