@@ -28,6 +28,15 @@ pub enum Command {
     ///   relplan plan --dry-run                 (version suggested from the commits)
     ///   relplan plan 2.0.0 --from v1.3.0 --format json
     Plan(PlanArgs),
+    /// Post the plan summary as a sticky comment on a pull request.
+    ///
+    /// One comment, found by a hidden marker: updated in place on re-runs, never
+    /// duplicated, not rewritten when nothing changed. Needs GITHUB_TOKEN or GH_TOKEN.
+    ///
+    /// Examples:
+    ///   relplan comment --pr 42                         (summary of the latest plan written)
+    ///   relplan comment --plan releases/v1.4.0          (in Actions: the PR of the event)
+    Comment(CommentArgs),
     /// Print the classified changes of a range (no files written).
     ///
     /// The JSON form is a stable contract for scripts: see README "JSON contract".
@@ -82,6 +91,48 @@ pub struct PlanArgs {
     /// Print what would be written and the summary; write nothing.
     #[arg(long)]
     pub dry_run: bool,
+    #[command(flatten)]
+    pub github: GithubArgs,
+}
+
+/// How relplan talks to GitHub (token from GITHUB_TOKEN or GH_TOKEN; API base from
+/// GITHUB_API_URL, for GitHub Enterprise Server `https://HOST/api/v3`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct GithubArgs {
+    /// Make no network call at all: plan from git alone.
+    #[arg(long)]
+    pub offline: bool,
+    /// GitHub repository OWNER/NAME. Default: GITHUB_REPOSITORY, else the `origin` remote.
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// Fail (exit 1) when GitHub cannot be used, instead of planning from git alone.
+    #[arg(long, conflicts_with = "offline")]
+    pub require_github: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CommentArgs {
+    /// Pull request number. Default: the pull request of the workflow event (GITHUB_EVENT_PATH).
+    #[arg(long, value_name = "N")]
+    pub pr: Option<u64>,
+    /// Plan directory to summarise (its metadata.json gives version and date).
+    /// Default: the most recently written plan under the output folder; without one,
+    /// a plan computed in memory (needs --date or schedule.lead_days).
+    #[arg(long, value_name = "DIR")]
+    pub plan: Option<PathBuf>,
+    /// Target release date for a plan computed in memory, YYYY-MM-DD.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub date: Option<String>,
+    #[command(flatten)]
+    pub range: RangeArgs,
+    /// Folder that holds plan directories. Default: release.output_dir.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Print the comment body instead of posting it.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub github: GithubArgs,
 }
 
 #[derive(Debug, Args)]

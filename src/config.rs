@@ -159,6 +159,7 @@ impl Config {
         self.risk.validate().map_err(|e| prefix(path, e))?;
         self.deploy.validate().map_err(|e| prefix(path, e))?;
         self.schedule.validate().map_err(|e| prefix(path, e))?;
+        self.github.validate().map_err(|e| prefix(path, e))?;
         Ok(())
     }
 

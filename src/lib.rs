@@ -25,7 +25,9 @@ use git2::Oid;
 use semver::Version;
 use serde::Serialize;
 
-use crate::cli::{Cli, Command, Format, PlanArgs, RangeArgs, ScopeFormat, TemplatesCommand};
+use crate::cli::{
+    Cli, Command, CommentArgs, Format, PlanArgs, RangeArgs, ScopeFormat, TemplatesCommand,
+};
 use crate::commits::Change;
 use crate::config::Config;
 use crate::error::{Error, Result};
@@ -41,6 +43,7 @@ pub fn run(cli: Cli) -> Result<String> {
         .map_err(|e| Error::runtime(format!("cannot read the current directory: {e}")))?;
     match cli.command {
         Command::Plan(args) => plan_command(&cwd, args),
+        Command::Comment(args) => comment_command(&cwd, args),
         Command::Scope(args) => scope_command(&cwd, &args.range, args.format),
         Command::NextVersion(args) => {
             next_version_command(&cwd, &args.range, args.pre.as_deref(), args.explain)
@@ -381,7 +384,86 @@ pub fn parse_date(text: &str) -> Result<NaiveDate> {
         })
 }
 
+/// A plan computed in memory: the Plan, its rendered documents, and what writing would do.
+struct Built {
+    plan: Plan,
+    documents: Vec<render::Document>,
+    decisions: Vec<write::Written>,
+    plan_dir: PathBuf,
+    shown_dir: String,
+    /// The plan directory relative to the repository root (links on GitHub).
+    repo_dir: String,
+    now: chrono::DateTime<chrono::FixedOffset>,
+    slug: Option<github::RepoSlug>,
+    /// What was done or skipped on GitHub, one line for stderr.
+    github_note: String,
+}
+
 fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
+    let env = github::Env::from_process();
+    let built = build_plan(cwd, &args, &env)?;
+    eprintln!("note: {}", built.github_note);
+    let links = plan_links(&env, &built);
+    let Built {
+        plan,
+        documents,
+        decisions,
+        plan_dir,
+        shown_dir,
+        now,
+        ..
+    } = built;
+    if !args.dry_run {
+        let log_line = format!(
+            "{} relplan {} planned {} for {} from {}..{} ({} commits): {}",
+            now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            plan.relplan_version,
+            plan.tag,
+            plan.release_date,
+            plan.range.from.as_ref().map_or("root", |f| f.name.as_str()),
+            plan.range.to.name,
+            plan.range.commits,
+            log_outcomes(&decisions),
+        );
+        write::write_plan(
+            &plan_dir,
+            &documents,
+            &decisions,
+            metadata(&plan),
+            &log_line,
+        )?;
+    }
+    let report = Report {
+        plan: &plan,
+        dir: &shown_dir,
+        written: &decisions,
+        dry_run: args.dry_run,
+    };
+    if env.actions {
+        github::actions::publish(
+            &env,
+            &github::comment::markdown(&plan, links.as_ref()),
+            &[
+                ("version", plan.version.clone()),
+                ("next-version", plan.suggested.next.clone()),
+                (
+                    "risk-level",
+                    format!("{:?}", plan.risk.level).to_lowercase(),
+                ),
+                ("strategy", plan.strategy.recommended.clone()),
+                ("plan-dir", shown_dir.clone()),
+            ],
+            &plan.warnings,
+        )?;
+    }
+    match args.format {
+        Format::Text => Ok(summary::text(&report)),
+        Format::Markdown => Ok(summary::markdown(&report)),
+        Format::Json => to_json(&plan),
+    }
+}
+
+fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     // Validate every CLI value before touching git.
     let requested = args.version.as_deref().map(parse_version).transpose()?;
     let date = args.date.as_deref().map(parse_date).transpose()?;
@@ -399,8 +481,38 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
             }
         },
     };
-    let range = read_range(&ws, &args.range, requested.as_ref())?;
+    let mut range = read_range(&ws, &args.range, requested.as_ref())?;
     let mut warnings = range.warnings.clone();
+
+    // Pull requests: enrich the classified changes before anything is decided from them.
+    let options = github::Options {
+        offline: args.github.offline,
+        repo: args.github.repo.clone(),
+        require: args.github.require_github,
+    };
+    let slug = github::repo::resolve(
+        options.repo.as_deref(),
+        env.repository.as_deref(),
+        ws.repo.remote_url("origin").as_deref(),
+    )?;
+    let ids: Vec<String> = range.commits.iter().map(|c| c.id.clone()).collect();
+    // PRs updated before the range's oldest commit (less a day of clock skew) cannot be in it.
+    let since = range
+        .commits
+        .iter()
+        .map(|c| c.time)
+        .min()
+        .map(|t| t - 86_400);
+    let fetched =
+        github::pull_requests(env, &options, &ws.config.github, slug.as_ref(), &ids, since)?;
+    let enrichment = github::enrich(
+        &mut range.changes,
+        &fetched.prs,
+        &ws.config.github,
+        &ws.config.commits,
+    );
+    warnings.extend(fetched.warnings.iter().cloned());
+    warnings.extend(enrichment.warnings.iter().cloned());
     // Planning `2.0.0-rc.2`: suggest within the same prerelease series.
     let pre_ident = requested
         .as_ref()
@@ -480,7 +592,7 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
         .iter()
         .map(|c| (c.id.clone(), c.message.clone()))
         .collect();
-    let labels = std::collections::BTreeMap::new();
+    let labels = enrichment.labels_by_commit();
     let assessment = risk::assess(
         &risk::RiskInput {
             changes: &range.changes,
@@ -549,11 +661,13 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
         rollback,
         schedule,
         team,
+        pull_requests: enrichment.pull_requests,
+        first_time_contributors: enrichment.first_time_contributors,
         warnings,
         to_fill_in,
     };
 
-    let templates_dir = args.templates.map(|d| cwd.join(d)).or_else(|| {
+    let templates_dir = args.templates.as_ref().map(|d| cwd.join(d)).or_else(|| {
         ws.config
             .templates
             .dir
@@ -579,37 +693,187 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
     });
     let decisions = write::decide(&plan_dir, &documents, &previous_files, args.force);
     let shown_dir = display_path(&plan_dir, cwd);
-    if !args.dry_run {
-        let log_line = format!(
-            "{} relplan {} planned {} for {} from {}..{} ({} commits): {}",
-            now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            plan.relplan_version,
-            plan.tag,
-            plan.release_date,
-            plan.range.from.as_ref().map_or("root", |f| f.name.as_str()),
-            plan.range.to.name,
-            plan.range.commits,
-            log_outcomes(&decisions),
-        );
-        write::write_plan(
-            &plan_dir,
-            &documents,
-            &decisions,
-            metadata(&plan),
-            &log_line,
-        )?;
-    }
-    let report = Report {
-        plan: &plan,
-        dir: &shown_dir,
-        written: &decisions,
-        dry_run: args.dry_run,
+    let repo_dir = display_path(&plan_dir, ws.repo.root());
+    Ok(Built {
+        plan,
+        documents,
+        decisions,
+        plan_dir,
+        shown_dir,
+        repo_dir,
+        now,
+        slug,
+        github_note: fetched.note,
+    })
+}
+
+/// Where the plan's files are on GitHub, when the repository is known.
+fn plan_links(env: &github::Env, built: &Built) -> Option<github::comment::Links> {
+    let slug = built.slug.as_ref()?;
+    let at = |kind: &str| {
+        format!(
+            "{}/{slug}/{kind}/{}/{}",
+            env.server_url, built.plan.range.to.id, built.repo_dir
+        )
     };
-    match args.format {
-        Format::Text => Ok(summary::text(&report)),
-        Format::Markdown => Ok(summary::markdown(&report)),
-        Format::Json => to_json(&plan),
+    Some(github::comment::Links {
+        tree: at("tree"),
+        blob: at("blob"),
+        files: built.documents.iter().map(|d| d.path.clone()).collect(),
+    })
+}
+
+/// The plan directory `relplan comment` summarises: `--plan`, else the one whose
+/// metadata.json was written last under the output folder.
+fn find_plan_dir(out_root: &Path, explicit: Option<&Path>) -> Result<Option<PathBuf>> {
+    if let Some(dir) = explicit {
+        if !dir.join("metadata.json").is_file() {
+            return Err(Error::input(format!(
+                "--plan {}: no metadata.json there; expected a plan directory written by `relplan plan`",
+                dir.display()
+            )));
+        }
+        return Ok(Some(dir.to_path_buf()));
     }
+    let Ok(entries) = std::fs::read_dir(out_root) else {
+        return Ok(None);
+    };
+    let mut best: Option<(std::time::SystemTime, PathBuf)> = None;
+    for entry in entries.flatten() {
+        let dir = entry.path();
+        let Ok(modified) = std::fs::metadata(dir.join("metadata.json")).and_then(|m| m.modified())
+        else {
+            continue;
+        };
+        if best
+            .as_ref()
+            .is_none_or(|(t, d)| (modified, &dir) > (*t, d))
+        {
+            best = Some((modified, dir));
+        }
+    }
+    Ok(best.map(|(_, d)| d))
+}
+
+fn comment_command(cwd: &Path, args: CommentArgs) -> Result<String> {
+    let env = github::Env::from_process();
+    let event = env
+        .event_path
+        .as_ref()
+        .and_then(|p| std::fs::read_to_string(p).ok())
+        .and_then(|text| github::actions::event_pr(&text));
+    let pr = args.pr.or(event.as_ref().map(|e| e.number));
+    if let Some(date) = &args.date {
+        parse_date(date)?;
+    }
+
+    let ws = open(cwd, args.range.config.as_deref())?;
+    let out_root = match &args.out {
+        Some(dir) => cwd.join(dir),
+        None => ws.repo.root().join(&ws.config.release.output_dir),
+    };
+    let explicit = args.plan.as_ref().map(|p| cwd.join(p));
+    let plan_dir = find_plan_dir(&out_root, explicit.as_deref())?;
+    let (version, date, out) = match &plan_dir {
+        Some(dir) => {
+            let path = dir.join("metadata.json");
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| Error::input(format!("cannot read {}: {e}", path.display())))?;
+            let meta: serde_json::Value = serde_json::from_str(&text)
+                .map_err(|e| Error::input(format!("{} is not valid JSON: {e}", path.display())))?;
+            let field = |key: &str| meta.get(key).and_then(|v| v.as_str()).map(str::to_string);
+            let version = field("version")
+                .ok_or_else(|| Error::input(format!("{} has no \"version\"", path.display())))?;
+            let date = args.date.clone().or_else(|| field("release_date"));
+            (Some(version), date, dir.parent().map(Path::to_path_buf))
+        }
+        None => (None, args.date.clone(), args.out.clone()),
+    };
+    let plan_args = PlanArgs {
+        version,
+        date,
+        range: args.range.clone(),
+        out,
+        templates: None,
+        format: Format::Markdown,
+        force: false,
+        dry_run: true,
+        github: args.github.clone(),
+    };
+    let built = build_plan(cwd, &plan_args, &env)?;
+    eprintln!("note: {}", built.github_note);
+    let links = plan_links(&env, &built);
+    let markdown = github::comment::markdown(&built.plan, links.as_ref());
+    let body = github::comment::body(&markdown);
+    if args.dry_run {
+        return Ok(body);
+    }
+    // When the comment is skipped, the step summary carries the plan instead.
+    let notice = |message: String| -> Result<String> {
+        if env.actions {
+            if let Some(path) = &env.step_summary {
+                github::actions::append_step_summary(Path::new(path), &markdown)?;
+            }
+            eprintln!("{}", github::actions::annotation("notice", &message));
+        } else {
+            eprintln!("note: {message}");
+        }
+        Ok(String::new())
+    };
+    let Some(pr) = pr else {
+        return Err(Error::input(
+            "no pull request to comment on: pass --pr N, or run in a pull_request workflow (GITHUB_EVENT_PATH)",
+        ));
+    };
+    if let Some(event) = event.as_ref().filter(|e| e.number == pr && e.from_fork) {
+        return notice(format!(
+            "skipped the plan comment: pull request #{} comes from a fork, and its token cannot write comments (the step summary has the plan)",
+            event.number
+        ));
+    }
+    if !ws.config.github.comment {
+        return notice("skipped the plan comment: github.comment = false".into());
+    }
+    let options = github::Options {
+        offline: args.github.offline,
+        repo: args.github.repo.clone(),
+        require: args.github.require_github,
+    };
+    if let Some(reason) = github::skip_reason(&env, &options) {
+        if options.require {
+            return Err(Error::input(format!("--require-github, but {reason}")));
+        }
+        return notice(format!("{reason}; no comment written"));
+    }
+    let Some(slug) = built.slug.as_ref() else {
+        return Err(Error::input(
+            "no GitHub repository to comment on: pass --repo OWNER/NAME or set GITHUB_REPOSITORY",
+        ));
+    };
+    post_comment(&env, &ws.config.github, slug, pr, &body)
+}
+
+#[cfg(feature = "github")]
+fn post_comment(
+    env: &github::Env,
+    config: &github::GithubConfig,
+    slug: &github::RepoSlug,
+    pr: u64,
+    body: &str,
+) -> Result<String> {
+    let line = github::comment::post(env, config, slug, pr, body)?;
+    Ok(format!("{line}\n"))
+}
+
+#[cfg(not(feature = "github"))]
+fn post_comment(
+    _env: &github::Env,
+    _config: &github::GithubConfig,
+    _slug: &github::RepoSlug,
+    _pr: u64,
+    _body: &str,
+) -> Result<String> {
+    unreachable!("skip_reason covers builds without the github feature")
 }
 
 /// Most bytes read from one file for the risk engine; larger files are cut here.

@@ -24,6 +24,14 @@ fn main() -> ExitCode {
             }
         }
         Err(error) => {
+            if std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true") {
+                // An annotation on the workflow run, hint included.
+                let text = match &error.hint {
+                    Some(hint) => format!("{error}\n{hint}"),
+                    None => error.to_string(),
+                };
+                eprintln!("{}", relplan::github::actions::annotation("error", &text));
+            }
             eprintln!("error: {error}");
             if let Some(hint) = &error.hint {
                 eprintln!("hint: {hint}");

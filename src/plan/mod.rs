@@ -112,6 +112,10 @@ pub struct Plan {
     pub rollback: Rollback,
     pub schedule: Schedule,
     pub team: Team,
+    /// Merged pull requests of the range, by number (empty without GitHub).
+    pub pull_requests: Vec<crate::github::PullRequest>,
+    /// Pull request authors GitHub marks as first-time contributors, sorted.
+    pub first_time_contributors: Vec<String>,
     /// Things a person should look at; they never fail the run.
     pub warnings: Vec<String>,
     /// Values only a person can supply, still `TBD` in the documents.

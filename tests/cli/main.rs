@@ -4,6 +4,8 @@
 mod support;
 
 mod commits;
+mod fake_github;
+mod github;
 mod plan;
 mod risk;
 mod schedule;
