@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort};
+use git2::{ObjectType, Oid, Repository, Sort};
 use regex::Regex;
 use semver::Version;
 
@@ -62,6 +62,7 @@ pub struct DiffTotals {
 impl Repo {
     /// Finds the repository containing `dir`, searching upwards like git does.
     pub fn discover(dir: &Path) -> Result<Repo> {
+        tune_libgit2();
         let inner = Repository::discover(dir).map_err(|_| {
             Error::input(format!(
                 "not inside a git repository: {} (run relplan from a repository's work tree)",
@@ -213,21 +214,26 @@ impl Repo {
         let tree = commit
             .tree()
             .runtime_context(|| format!("cannot read tree of {}", commit.id()))?;
-        let parent_tree = match commit.parent(0) {
-            Ok(parent) => Some(
-                parent
-                    .tree()
-                    .runtime_context(|| format!("cannot read tree of {}", parent.id()))?,
+        let parent_tree = match commit.parent_ids().next() {
+            Some(parent) => Some(
+                self.inner
+                    .find_commit(parent)
+                    .and_then(|p| p.tree())
+                    .runtime_context(|| format!("cannot read tree of {parent}"))?,
             ),
-            Err(_) => None,
+            None => None,
         };
-        let mut options = DiffOptions::new();
-        options.skip_binary_check(true);
-        let diff = self
-            .inner
-            .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut options))
-            .runtime_context(|| format!("cannot diff commit {}", commit.id()))?;
-        Ok(diff.deltas().map(path_change).collect())
+        let mut changes = Vec::new();
+        let mut prefix = Vec::new();
+        diff_trees(
+            &self.inner,
+            parent_tree.as_ref(),
+            Some(&tree),
+            &mut prefix,
+            &mut changes,
+        )
+        .runtime_context(|| format!("cannot diff commit {}", commit.id()))?;
+        Ok(changes)
     }
 
     /// Files, insertions and deletions between two commits (`None`: the empty tree).
@@ -273,6 +279,26 @@ impl Repo {
     }
 }
 
+/// libgit2 settings for a read-only, history-sized workload (see BENCHMARKS.md):
+/// - no SHA-1 re-check of every object read (git itself does not re-hash on read;
+///   this was 9% of a `plan` profile);
+/// - a small object cache: a walk reads each commit and tree about once, so the
+///   default 256 MiB cache only grew memory with the range.
+fn tune_libgit2() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        git2::opts::strict_hash_verification(false);
+        let cache: isize = std::env::var("RELPLAN_GIT_CACHE_MB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(16);
+        // SAFETY: called once, before any repository is opened in this process.
+        unsafe {
+            let _ = git2::opts::set_cache_max_size(cache * 1024 * 1024);
+        }
+    });
+}
+
 /// The SemVer version a tag name carries under `pattern`: its first capture group,
 /// else the whole name without a leading `v`.
 pub fn tag_version(name: &str, pattern: &Regex) -> Option<Version> {
@@ -281,31 +307,127 @@ pub fn tag_version(name: &str, pattern: &Regex) -> Option<Version> {
     Version::parse(text.strip_prefix('v').unwrap_or(text)).ok()
 }
 
-fn path_change(delta: git2::DiffDelta<'_>) -> PathChange {
-    let lossy = |file: git2::DiffFile<'_>| {
-        file.path_bytes()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .unwrap_or_default()
-    };
-    let status = match delta.status() {
-        Delta::Added => 'A',
-        Delta::Deleted => 'D',
-        Delta::Renamed => 'R',
-        Delta::Copied => 'C',
-        Delta::Typechange => 'T',
-        _ => 'M',
-    };
-    let path = if status == 'D' {
-        lossy(delta.old_file())
+const MODE_TYPE_MASK: i32 = 0o170000;
+const MODE_TREE: i32 = 0o040000;
+
+fn is_tree(entry: &git2::TreeEntry<'_>) -> bool {
+    entry.filemode() & MODE_TYPE_MASK == MODE_TREE
+}
+
+/// Git's tree order: names compare bytewise, a tree's name as if it ended in `/`
+/// (git's `base_name_compare`). A file and a folder of the same name differ, so a
+/// file replaced by a folder is a deletion plus additions, as in `git log --name-status`.
+fn tree_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
+    let (an, bn) = (a.name_bytes(), b.name_bytes());
+    let common = an.len().min(bn.len());
+    an[..common].cmp(&bn[..common]).then_with(|| {
+        let end = |name: &[u8], e: &git2::TreeEntry<'_>| match name.get(common) {
+            Some(&c) => c,
+            None if is_tree(e) => b'/',
+            None => 0,
+        };
+        end(an, a).cmp(&end(bn, b))
+    })
+}
+
+/// The paths that differ between two trees, in tree order, like
+/// `git diff-tree -r --no-renames --name-status`. Identical subtrees (same id) are
+/// skipped without being read, and no blob is ever read: the cost is the number of
+/// changed trees, not the size of the repository, and pruned blobs do not matter.
+fn diff_trees(
+    repo: &Repository,
+    old: Option<&git2::Tree<'_>>,
+    new: Option<&git2::Tree<'_>>,
+    prefix: &mut Vec<u8>,
+    out: &mut Vec<PathChange>,
+) -> std::result::Result<(), git2::Error> {
+    let old_len = old.map_or(0, |t| t.len());
+    let new_len = new.map_or(0, |t| t.len());
+    let (mut i, mut j) = (0, 0);
+    while i < old_len || j < new_len {
+        let a = old.and_then(|t| t.get(i));
+        let b = new.and_then(|t| t.get(j));
+        match (a, b) {
+            (Some(a), Some(b)) => match tree_order(&a, &b) {
+                std::cmp::Ordering::Less => {
+                    one_side(repo, &a, 'D', prefix, out)?;
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    one_side(repo, &b, 'A', prefix, out)?;
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    if a.id() != b.id() || a.filemode() != b.filemode() {
+                        if is_tree(&a) {
+                            let len = enter(prefix, a.name_bytes());
+                            let (ta, tb) = (repo.find_tree(a.id())?, repo.find_tree(b.id())?);
+                            diff_trees(repo, Some(&ta), Some(&tb), prefix, out)?;
+                            prefix.truncate(len);
+                        } else {
+                            let same_type =
+                                a.filemode() & MODE_TYPE_MASK == b.filemode() & MODE_TYPE_MASK;
+                            let status = if same_type { 'M' } else { 'T' };
+                            push_change(status, prefix, b.name_bytes(), out);
+                        }
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            },
+            (Some(a), None) => {
+                one_side(repo, &a, 'D', prefix, out)?;
+                i += 1;
+            }
+            (None, Some(b)) => {
+                one_side(repo, &b, 'A', prefix, out)?;
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    Ok(())
+}
+
+/// An entry only one side has: a file, or every file under a folder.
+fn one_side(
+    repo: &Repository,
+    entry: &git2::TreeEntry<'_>,
+    status: char,
+    prefix: &mut Vec<u8>,
+    out: &mut Vec<PathChange>,
+) -> std::result::Result<(), git2::Error> {
+    if is_tree(entry) {
+        let len = enter(prefix, entry.name_bytes());
+        let tree = repo.find_tree(entry.id())?;
+        let (old, new) = if status == 'D' {
+            (Some(&tree), None)
+        } else {
+            (None, Some(&tree))
+        };
+        diff_trees(repo, old, new, prefix, out)?;
+        prefix.truncate(len);
     } else {
-        lossy(delta.new_file())
-    };
-    let old_path = (status == 'R' || status == 'C').then(|| lossy(delta.old_file()));
-    PathChange {
+        push_change(status, prefix, entry.name_bytes(), out);
+    }
+    Ok(())
+}
+
+fn enter(prefix: &mut Vec<u8>, name: &[u8]) -> usize {
+    let len = prefix.len();
+    prefix.extend_from_slice(name);
+    prefix.push(b'/');
+    len
+}
+
+fn push_change(status: char, prefix: &[u8], name: &[u8], out: &mut Vec<PathChange>) {
+    let mut path = String::from_utf8_lossy(prefix).into_owned();
+    path.push_str(&String::from_utf8_lossy(name));
+    out.push(PathChange {
         status,
         path,
-        old_path,
-    }
+        old_path: None,
+    });
 }
 
 #[cfg(test)]
