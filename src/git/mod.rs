@@ -148,18 +148,31 @@ impl Repo {
         if tags.is_empty() {
             return Ok(None);
         }
-        let mut walk = self
-            .inner
-            .revwalk()
-            .runtime_context(|| "cannot walk history".into())?;
-        walk.set_sorting(Sort::TIME)
-            .runtime_context(|| "cannot walk history".into())?;
-        walk.push(to)
-            .runtime_context(|| format!("cannot walk history from {to}"))?;
-        for oid in walk {
-            let oid = oid.runtime_context(|| "cannot read history".into())?;
+        // Our own newest-first walk: libgit2's sorted revwalk is "limited" and reads
+        // the whole history before yielding its first commit, which made this lookup
+        // cost the repository's size instead of the distance to the tag.
+        let read = |oid: Oid| {
+            self.inner
+                .find_commit(oid)
+                .runtime_context(|| format!("cannot read commit {oid}"))
+        };
+        let mut queue = std::collections::BinaryHeap::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut order = 0u64;
+        let start = read(to)?;
+        queue.push((start.time().seconds(), std::cmp::Reverse(order), to));
+        seen.insert(to);
+        while let Some((_, _, oid)) = queue.pop() {
             if let Some(found) = tags.get(&oid).and_then(|t| t.iter().find(|t| accept(t))) {
                 return Ok(Some(found.clone()));
+            }
+            let commit = read(oid)?;
+            for parent in commit.parent_ids() {
+                if seen.insert(parent) {
+                    order += 1;
+                    let time = read(parent)?.time().seconds();
+                    queue.push((time, std::cmp::Reverse(order), parent));
+                }
             }
         }
         Ok(None)
