@@ -315,11 +315,11 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
     // the plan goes on.
     let oids: Vec<Oid> = range.commits.iter().map(|c| c.oid).collect();
     let mut phase = progress::phase("reading changed paths", Some(oids.len() as u64));
-    let results =
-        ws.repo
-            .changed_paths_many(&oids, git::diff_threads(), &mut |done| {
-                phase.set(done as u64)
-            });
+    let results = ws
+        .repo
+        .changed_paths_many(&oids, git::diff_threads(), &mut |done| {
+            phase.set(done as u64)
+        });
     phase.finish();
     let mut commit_paths = Vec::with_capacity(range.commits.len());
     // Distinct paths only: a long range touches the same files again and again.

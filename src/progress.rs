@@ -89,17 +89,16 @@ impl Phase {
             Some(bar) => bar.set_position(self.done),
             None if self.started.elapsed() >= DELAY => {
                 let bar = match self.total {
-                    Some(total) => ProgressBar::with_draw_target(
-                        Some(total),
-                        ProgressDrawTarget::stderr(),
-                    )
-                    .with_style(
-                        ProgressStyle::with_template(
-                            "{prefix} [{bar:30}] {pos}/{len} commits ({elapsed})",
-                        )
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> "),
-                    ),
+                    Some(total) => {
+                        ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr())
+                            .with_style(
+                                ProgressStyle::with_template(
+                                    "{prefix} [{bar:30}] {pos}/{len} commits ({elapsed})",
+                                )
+                                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                                .progress_chars("=> "),
+                            )
+                    }
                     None => ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
                         .with_style(
                             ProgressStyle::with_template("{prefix} {pos} commits ({elapsed})")

@@ -390,17 +390,14 @@ impl Repo {
 /// Below this many commits, threads cost more than they save.
 const PARALLEL_MIN_COMMITS: usize = 2000;
 
-/// How many threads diff commits: `RELPLAN_THREADS`, else the available cores (at most 4).
+/// How many threads diff commits: `RELPLAN_THREADS`, else 1. Two threads did not
+/// beat one on the shared 2-core benchmark machine (BENCHMARKS.md), so threading is
+/// opt-in until it is measured to help.
 pub fn diff_threads() -> usize {
     std::env::var("RELPLAN_THREADS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-                .min(4)
-        })
+        .unwrap_or(1)
 }
 
 /// libgit2 settings for a read-only, history-sized workload (see BENCHMARKS.md):
@@ -416,7 +413,11 @@ fn tune_libgit2() {
         let cache_mb: isize = std::env::var("RELPLAN_GIT_CACHE_MB")
             .ok()
             .and_then(|v| v.parse().ok())
-            .unwrap_or(16);
+            .unwrap_or(0);
+        if cache_mb <= 0 {
+            git2::opts::enable_caching(false);
+            return;
+        }
         // SAFETY: libgit2 global options, set once before any repository is opened.
         unsafe {
             let _ = git2::opts::set_cache_object_limit(ObjectType::Tree, 0);
@@ -645,7 +646,16 @@ mod diff_tests {
         let id = id.to_string();
         let out = git(
             dir,
-            &["diff-tree", "-r", "--root", "--no-renames", "--name-status", "-z", "--no-commit-id", &id],
+            &[
+                "diff-tree",
+                "-r",
+                "--root",
+                "--no-renames",
+                "--name-status",
+                "-z",
+                "--no-commit-id",
+                &id,
+            ],
         );
         out.split(|b| *b == 0)
             .filter(|f| !f.is_empty())

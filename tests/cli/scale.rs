@@ -60,7 +60,13 @@ fn the_previous_release_is_the_nearest_of_thousands_of_tags() {
     let mut stream = Vec::new();
     for n in 1..=3000 {
         let file = inline_file(format!("src/f{}.rs", n % 50).as_bytes(), &n.to_string());
-        commit(&mut stream, n, (n > 1).then(|| n - 1), format!("fix: change {n}").as_bytes(), &file);
+        commit(
+            &mut stream,
+            n,
+            (n > 1).then(|| n - 1),
+            format!("fix: change {n}").as_bytes(),
+            &file,
+        );
         if n <= 2990 {
             stream.extend(format!("reset refs/tags/v1.{n}.0\nfrom :{n}\n\n").bytes());
         }
@@ -76,14 +82,23 @@ fn the_previous_release_is_the_nearest_of_thousands_of_tags() {
     assert_eq!(json["from"]["ref"], "v1.2990.0");
     assert_eq!(json["changes"].as_array().unwrap().len(), 10);
     let next = repo.relplan().args(["next-version"]).assert().success();
-    assert_eq!(String::from_utf8_lossy(&next.get_output().stdout), "1.2990.1\n");
+    assert_eq!(
+        String::from_utf8_lossy(&next.get_output().stdout),
+        "1.2990.1\n"
+    );
 }
 
 #[test]
 fn a_message_of_several_megabytes_is_read_whole() {
     let repo = TestRepo::new();
     let mut stream = Vec::new();
-    commit(&mut stream, 1, None, b"chore: start", &inline_file(b"a.txt", "1"));
+    commit(
+        &mut stream,
+        1,
+        None,
+        b"chore: start",
+        &inline_file(b"a.txt", "1"),
+    );
     stream.extend(b"reset refs/tags/v1.0.0\nfrom :1\n\n");
     let mut huge = b"feat(api): accept very long payloads\n\n".to_vec();
     for i in 0..60_000 {
@@ -109,18 +124,38 @@ fn a_message_of_several_megabytes_is_read_whole() {
 fn a_commit_touching_100k_files_is_planned() {
     let repo = TestRepo::new();
     let mut stream = b"blob\nmark :1\ndata 2\nx\n\n".to_vec();
-    commit(&mut stream, 2, None, b"chore: start", &inline_file(b"README.md", "hi"));
+    commit(
+        &mut stream,
+        2,
+        None,
+        b"chore: start",
+        &inline_file(b"README.md", "hi"),
+    );
     stream.extend(b"reset refs/tags/v1.0.0\nfrom :2\n\n");
     let mut files = Vec::new();
     for i in 0..100_000 {
         files.extend(format!("M 100644 :1 vendor/d{}/f{i}.txt\n", i / 1000).bytes());
     }
-    commit(&mut stream, 3, Some(2), b"build(deps): vendor everything", &files);
+    commit(
+        &mut stream,
+        3,
+        Some(2),
+        b"build(deps): vendor everything",
+        &files,
+    );
     import(&repo, &stream);
 
     let plan = json_of(
         repo.relplan()
-            .args(["plan", "1.1.0", "--date", "2026-12-15", "--dry-run", "--format", "json"])
+            .args([
+                "plan",
+                "1.1.0",
+                "--date",
+                "2026-12-15",
+                "--dry-run",
+                "--format",
+                "json",
+            ])
             .assert()
             .success(),
     );
@@ -128,7 +163,8 @@ fn a_commit_touching_100k_files_is_planned() {
     assert_eq!(files["areas"][0]["name"], "vendor");
     assert_eq!(files["areas"][0]["files"], 100_000);
     assert_eq!(
-        files["paths"].as_array().unwrap().len() + files["paths_omitted"].as_u64().unwrap() as usize,
+        files["paths"].as_array().unwrap().len()
+            + files["paths_omitted"].as_u64().unwrap() as usize,
         100_000
     );
 }
@@ -137,14 +173,34 @@ fn a_commit_touching_100k_files_is_planned() {
 fn paths_that_are_not_utf8_are_shown_lossily() {
     let repo = TestRepo::new();
     let mut stream = Vec::new();
-    commit(&mut stream, 1, None, b"chore: start", &inline_file(b"a.txt", "1"));
+    commit(
+        &mut stream,
+        1,
+        None,
+        b"chore: start",
+        &inline_file(b"a.txt", "1"),
+    );
     stream.extend(b"reset refs/tags/v1.0.0\nfrom :1\n\n");
-    commit(&mut stream, 2, Some(1), b"docs: latin-1 name", &inline_file(b"docs/caf\xe9.md", "2"));
+    commit(
+        &mut stream,
+        2,
+        Some(1),
+        b"docs: latin-1 name",
+        &inline_file(b"docs/caf\xe9.md", "2"),
+    );
     import(&repo, &stream);
 
     let plan = json_of(
         repo.relplan()
-            .args(["plan", "1.0.1", "--date", "2026-12-15", "--dry-run", "--format", "json"])
+            .args([
+                "plan",
+                "1.0.1",
+                "--date",
+                "2026-12-15",
+                "--dry-run",
+                "--format",
+                "json",
+            ])
             .assert()
             .success(),
     );
@@ -153,7 +209,10 @@ fn paths_that_are_not_utf8_are_shown_lossily() {
 
 /// The loose object file of `id`.
 fn object_file(repo: &TestRepo, id: &str) -> std::path::PathBuf {
-    repo.path().join(".git/objects").join(&id[..2]).join(&id[2..])
+    repo.path()
+        .join(".git/objects")
+        .join(&id[..2])
+        .join(&id[2..])
 }
 
 #[test]
@@ -171,13 +230,28 @@ fn a_missing_tree_skips_that_commits_paths_with_one_warning() {
 
     let plan = json_of(
         repo.relplan()
-            .args(["plan", "1.1.0", "--date", "2026-12-15", "--dry-run", "--format", "json"])
+            .args([
+                "plan",
+                "1.1.0",
+                "--date",
+                "2026-12-15",
+                "--dry-run",
+                "--format",
+                "json",
+            ])
             .assert()
             .success(),
     );
     let warnings = warnings(&plan);
-    let skipped: Vec<&String> = warnings.iter().filter(|w| w.contains("skipped the paths")).collect();
-    assert_eq!(skipped.len(), 1, "one warning, for one commit: {warnings:?}");
+    let skipped: Vec<&String> = warnings
+        .iter()
+        .filter(|w| w.contains("skipped the paths"))
+        .collect();
+    assert_eq!(
+        skipped.len(),
+        1,
+        "one warning, for one commit: {warnings:?}"
+    );
     assert!(skipped[0].contains(&broken), "{skipped:?}");
     // The other commits keep their evidence.
     let paths: Vec<&str> = plan["files"]["paths"]
@@ -202,7 +276,15 @@ fn a_pruned_blob_does_not_stop_the_plan() {
 
     let plan = json_of(
         repo.relplan()
-            .args(["plan", "1.1.0", "--date", "2026-12-15", "--dry-run", "--format", "json"])
+            .args([
+                "plan",
+                "1.1.0",
+                "--date",
+                "2026-12-15",
+                "--dry-run",
+                "--format",
+                "json",
+            ])
             .assert()
             .success(),
     );
@@ -230,16 +312,37 @@ fn ci_gets_one_progress_line_per_phase_and_quiet_gets_none() {
         .assert()
         .success();
     let stderr = String::from_utf8_lossy(&ci.get_output().stderr).into_owned();
-    let lines: Vec<&str> = stderr.lines().filter(|l| l.starts_with("relplan: ")).collect();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("relplan: "))
+        .collect();
     assert_eq!(lines.len(), 2, "{stderr}");
-    assert!(lines[0].starts_with("relplan: walking history: 2 commits in "), "{stderr}");
-    assert!(lines[1].starts_with("relplan: reading changed paths: 2 commits in "), "{stderr}");
+    assert!(
+        lines[0].starts_with("relplan: walking history: 2 commits in "),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with("relplan: reading changed paths: 2 commits in "),
+        "{stderr}"
+    );
 
     for args in [
-        vec!["--quiet", "plan", "1.1.0", "--date", "2026-12-15", "--dry-run"],
+        vec![
+            "--quiet",
+            "plan",
+            "1.1.0",
+            "--date",
+            "2026-12-15",
+            "--dry-run",
+        ],
         vec!["plan", "1.1.0", "--date", "2026-12-15", "--dry-run", "-q"],
     ] {
-        let quiet = repo.relplan().env("CI", "true").args(&args).assert().success();
+        let quiet = repo
+            .relplan()
+            .env("CI", "true")
+            .args(&args)
+            .assert()
+            .success();
         let stderr = String::from_utf8_lossy(&quiet.get_output().stderr).into_owned();
         assert!(!stderr.contains("relplan: "), "{args:?}: {stderr}");
     }
