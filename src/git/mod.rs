@@ -311,10 +311,14 @@ impl Repo {
         cache: &mut TreeCache<'r>,
     ) -> Result<Vec<PathChange>> {
         cache.next_commit();
-        let commit = self
-            .inner
-            .find_commit(commit)
-            .runtime_context(|| format!("cannot read commit {commit}"))?;
+        // Newest first, this commit is usually the previous one's parent: reuse it.
+        let commit = match cache.parent.take() {
+            Some(parent) if parent.id() == commit => parent,
+            _ => self
+                .inner
+                .find_commit(commit)
+                .runtime_context(|| format!("cannot read commit {commit}"))?,
+        };
         if commit.parent_count() > 1 {
             return Ok(Vec::new());
         }
@@ -322,12 +326,17 @@ impl Repo {
             .get(&self.inner, commit.tree_id())
             .runtime_context(|| format!("cannot read tree of {}", commit.id()))?;
         let parent_tree = match commit.parent_ids().next() {
-            Some(parent) => Some(
-                self.inner
+            Some(parent) => {
+                let parent = self
+                    .inner
                     .find_commit(parent)
-                    .and_then(|p| cache.get(&self.inner, p.tree_id()))
-                    .runtime_context(|| format!("cannot read tree of {parent}"))?,
-            ),
+                    .runtime_context(|| format!("cannot read commit {parent}"))?;
+                let tree = cache
+                    .get(&self.inner, parent.tree_id())
+                    .runtime_context(|| format!("cannot read tree of {}", parent.id()))?;
+                cache.parent = Some(parent);
+                Some(tree)
+            }
             None => None,
         };
         let mut changes = Vec::new();
@@ -443,6 +452,8 @@ pub fn tag_version(name: &str, pattern: &Regex) -> Option<Version> {
 struct TreeCache<'r> {
     current: HashMap<Oid, git2::Tree<'r>>,
     previous: HashMap<Oid, git2::Tree<'r>>,
+    /// The first parent of the commit diffed last.
+    parent: Option<git2::Commit<'r>>,
 }
 
 impl<'r> TreeCache<'r> {
