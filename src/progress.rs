@@ -105,8 +105,11 @@ impl Phase {
                                 .unwrap_or_else(|_| ProgressStyle::default_spinner()),
                         ),
                 };
-                bar.set_prefix(self.name);
-                bar.set_position(self.done);
+                let bar = bar
+                    .with_prefix(self.name)
+                    .with_position(self.done)
+                    .with_elapsed(self.started.elapsed());
+                bar.tick();
                 self.bar = Some(bar);
             }
             None => {}
