@@ -17,6 +17,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// No progress output on stderr (warnings and errors still print). Progress is
+    /// also hidden when stderr is not a terminal; with CI=true it is one line per phase.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 #[derive(Debug, Subcommand)]

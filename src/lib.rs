@@ -14,6 +14,7 @@ pub mod error;
 pub mod git;
 pub mod github;
 pub mod plan;
+pub mod progress;
 pub mod risk;
 pub mod schedule;
 pub mod team;
@@ -39,6 +40,7 @@ use crate::plan::{Files, Plan, PreviousRelease, Range, RefId, Scope};
 
 /// Runs a parsed command line; returns what to print on stdout.
 pub fn run(cli: Cli) -> Result<String> {
+    progress::configure(cli.quiet);
     let cwd = std::env::current_dir()
         .map_err(|e| Error::runtime(format!("cannot read the current directory: {e}")))?;
     match cli.command {
@@ -166,7 +168,9 @@ fn read_range(ws: &Workspace, args: &RangeArgs, planned: Option<&Version>) -> Re
             }
         }
     };
-    let commits = repo.walk(from.as_ref().map(|f| f.1), to)?;
+    let mut phase = progress::phase("walking history", None);
+    let commits = repo.walk_with(from.as_ref().map(|f| f.1), to, &mut || phase.inc(1))?;
+    phase.finish();
     if commits.is_empty() {
         warnings.push(format!(
             "the range {}..{} is empty: there is nothing to release",
@@ -549,13 +553,28 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         }
     }
 
-    // Changed paths per commit: the risk engine's evidence.
+    // Changed paths per commit: the risk engine's evidence. A commit whose trees
+    // cannot be read (pruned or missing objects) loses its paths with one warning;
+    // the plan goes on.
+    let oids: Vec<Oid> = range.commits.iter().map(|c| c.oid).collect();
+    let mut phase = progress::phase("reading changed paths", Some(oids.len() as u64));
+    let results = ws
+        .repo
+        .changed_paths_many(&oids, git::diff_threads(), &mut |done| {
+            phase.set(done as u64)
+        });
+    phase.finish();
     let mut commit_paths = Vec::with_capacity(range.commits.len());
-    let mut all_paths = Vec::new();
-    for commit in &range.commits {
-        match ws.repo.changed_paths(commit.oid) {
+    // Distinct paths only: a long range touches the same files again and again.
+    let mut distinct_paths = std::collections::HashSet::new();
+    for (commit, result) in range.commits.iter().zip(results) {
+        match result {
             Ok(paths) => {
-                all_paths.extend(paths.iter().map(|p| p.path.clone()));
+                for p in &paths {
+                    if !distinct_paths.contains(&p.path) {
+                        distinct_paths.insert(p.path.clone());
+                    }
+                }
                 commit_paths.push(risk::CommitPaths {
                     id: commit.id.clone(),
                     paths,
@@ -564,12 +583,21 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
             Err(e) => warnings.push(format!("skipped the paths of commit {}: {}", commit.id, e)),
         }
     }
-    let totals = ws
+    let all_paths: Vec<String> = distinct_paths.into_iter().collect();
+    let totals = match ws
         .repo
-        .diff_totals(range.from.as_ref().map(|f| f.1), range.to.1)?;
+        .diff_totals(range.from.as_ref().map(|f| f.1), range.to.1)
+    {
+        Ok(totals) => totals,
+        Err(e) => {
+            warnings.push(format!(
+                "line counts of the range are unknown (shown as 0): {e}"
+            ));
+            git::DiffTotals::default()
+        }
+    };
     let mut changed_paths = all_paths.clone();
     changed_paths.sort();
-    changed_paths.dedup();
     let files = Files::from_paths(all_paths, totals);
 
     let out_root = match &args.out {

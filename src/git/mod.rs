@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort};
+use git2::{ObjectType, Oid, Repository, Sort};
 use regex::Regex;
 use semver::Version;
 
@@ -62,6 +62,7 @@ pub struct DiffTotals {
 impl Repo {
     /// Finds the repository containing `dir`, searching upwards like git does.
     pub fn discover(dir: &Path) -> Result<Repo> {
+        tune_libgit2();
         let inner = Repository::discover(dir).map_err(|_| {
             Error::input(format!(
                 "not inside a git repository: {} (run relplan from a repository's work tree)",
@@ -147,18 +148,31 @@ impl Repo {
         if tags.is_empty() {
             return Ok(None);
         }
-        let mut walk = self
-            .inner
-            .revwalk()
-            .runtime_context(|| "cannot walk history".into())?;
-        walk.set_sorting(Sort::TIME)
-            .runtime_context(|| "cannot walk history".into())?;
-        walk.push(to)
-            .runtime_context(|| format!("cannot walk history from {to}"))?;
-        for oid in walk {
-            let oid = oid.runtime_context(|| "cannot read history".into())?;
+        // Our own newest-first walk: libgit2's sorted revwalk is "limited" and reads
+        // the whole history before yielding its first commit, which made this lookup
+        // cost the repository's size instead of the distance to the tag.
+        let read = |oid: Oid| {
+            self.inner
+                .find_commit(oid)
+                .runtime_context(|| format!("cannot read commit {oid}"))
+        };
+        let mut queue = std::collections::BinaryHeap::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut order = 0u64;
+        let start = read(to)?;
+        queue.push((start.time().seconds(), std::cmp::Reverse(order), to));
+        seen.insert(to);
+        while let Some((_, _, oid)) = queue.pop() {
             if let Some(found) = tags.get(&oid).and_then(|t| t.iter().find(|t| accept(t))) {
                 return Ok(Some(found.clone()));
+            }
+            let commit = read(oid)?;
+            for parent in commit.parent_ids() {
+                if seen.insert(parent) {
+                    order += 1;
+                    let time = read(parent)?.time().seconds();
+                    queue.push((time, std::cmp::Reverse(order), parent));
+                }
             }
         }
         Ok(None)
@@ -166,6 +180,16 @@ impl Repo {
 
     /// Commits reachable from `to` and not from `from`, newest first.
     pub fn walk(&self, from: Option<Oid>, to: Oid) -> Result<Vec<Commit>> {
+        self.walk_with(from, to, &mut || {})
+    }
+
+    /// `walk`, calling `on_commit` after each commit read (progress feedback).
+    pub fn walk_with(
+        &self,
+        from: Option<Oid>,
+        to: Oid,
+        on_commit: &mut dyn FnMut(),
+    ) -> Result<Vec<Commit>> {
         let mut walk = self
             .inner
             .revwalk()
@@ -195,39 +219,138 @@ impl Repo {
                 time: author.when().seconds(),
                 parent_count: commit.parent_count(),
             });
+            on_commit();
         }
         Ok(commits)
+    }
+
+    /// `changed_paths` of every commit in `oids`, in the same order, computed on up
+    /// to `threads` threads (one libgit2 repository per thread: libgit2 objects are
+    /// not shared across threads). Each thread takes a contiguous slice of the range,
+    /// so a commit's parent tree is usually still in that thread's object cache.
+    /// `on_progress(done)` is called on the calling thread only.
+    pub fn changed_paths_many(
+        &self,
+        oids: &[Oid],
+        threads: usize,
+        on_progress: &mut dyn FnMut(usize),
+    ) -> Vec<Result<Vec<PathChange>>> {
+        let threads = threads.clamp(1, 16);
+        if threads == 1 || oids.len() < PARALLEL_MIN_COMMITS {
+            let mut cache = TreeCache::default();
+            return oids
+                .iter()
+                .enumerate()
+                .map(|(i, oid)| {
+                    let paths = self.changed_paths_cached(*oid, &mut cache);
+                    on_progress(i + 1);
+                    paths
+                })
+                .collect();
+        }
+        let chunk = oids.len().div_ceil(threads);
+        let mut chunks = oids.chunks(chunk);
+        let first = chunks.next().unwrap_or(&[]);
+        let done = std::sync::atomic::AtomicUsize::new(0);
+        let git_dir = self.inner.path().to_path_buf();
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = chunks
+                .map(|slice| {
+                    let (done, git_dir) = (&done, &git_dir);
+                    let handle = scope.spawn(move || {
+                        let repo = Repository::open(git_dir).ok()?;
+                        let repo = Repo {
+                            inner: repo,
+                            root: PathBuf::new(),
+                        };
+                        let mut cache = TreeCache::default();
+                        Some(
+                            slice
+                                .iter()
+                                .map(|oid| {
+                                    let paths = repo.changed_paths_cached(*oid, &mut cache);
+                                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                                    paths
+                                })
+                                .collect::<Vec<_>>(),
+                        )
+                    });
+                    (slice, handle)
+                })
+                .collect();
+            let mut results = Vec::with_capacity(oids.len());
+            let mut cache = TreeCache::default();
+            for oid in first {
+                results.push(self.changed_paths_cached(*oid, &mut cache));
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                on_progress(n);
+            }
+            for (slice, handle) in workers {
+                match handle.join().ok().flatten() {
+                    Some(part) => results.extend(part),
+                    // The thread could not open the repository: do its share here.
+                    None => results.extend(slice.iter().map(|oid| self.changed_paths(*oid))),
+                }
+                on_progress(done.load(std::sync::atomic::Ordering::Relaxed));
+            }
+            on_progress(oids.len());
+            results
+        })
     }
 
     /// Paths `commit` changed against its first parent (the whole tree for a root
     /// commit). Merge commits report nothing, as `git log --name-status` does: their
     /// changes belong to the merged commits. Only trees are compared, never content.
     pub fn changed_paths(&self, commit: Oid) -> Result<Vec<PathChange>> {
-        let commit = self
-            .inner
-            .find_commit(commit)
-            .runtime_context(|| format!("cannot read commit {commit}"))?;
+        self.changed_paths_cached(commit, &mut TreeCache::default())
+    }
+
+    fn changed_paths_cached<'r>(
+        &'r self,
+        commit: Oid,
+        cache: &mut TreeCache<'r>,
+    ) -> Result<Vec<PathChange>> {
+        cache.next_commit();
+        // Newest first, this commit is usually the previous one's parent: reuse it.
+        let commit = match cache.parent.take() {
+            Some(parent) if parent.id() == commit => parent,
+            _ => self
+                .inner
+                .find_commit(commit)
+                .runtime_context(|| format!("cannot read commit {commit}"))?,
+        };
         if commit.parent_count() > 1 {
             return Ok(Vec::new());
         }
-        let tree = commit
-            .tree()
+        let tree = cache
+            .get(&self.inner, commit.tree_id())
             .runtime_context(|| format!("cannot read tree of {}", commit.id()))?;
-        let parent_tree = match commit.parent(0) {
-            Ok(parent) => Some(
-                parent
-                    .tree()
-                    .runtime_context(|| format!("cannot read tree of {}", parent.id()))?,
-            ),
-            Err(_) => None,
+        let parent_tree = match commit.parent_ids().next() {
+            Some(parent) => {
+                let parent = self
+                    .inner
+                    .find_commit(parent)
+                    .runtime_context(|| format!("cannot read commit {parent}"))?;
+                let tree = cache
+                    .get(&self.inner, parent.tree_id())
+                    .runtime_context(|| format!("cannot read tree of {}", parent.id()))?;
+                cache.parent = Some(parent);
+                Some(tree)
+            }
+            None => None,
         };
-        let mut options = DiffOptions::new();
-        options.skip_binary_check(true);
-        let diff = self
-            .inner
-            .diff_tree_to_tree(parent_tree.as_ref(), Some(&tree), Some(&mut options))
-            .runtime_context(|| format!("cannot diff commit {}", commit.id()))?;
-        Ok(diff.deltas().map(path_change).collect())
+        let mut changes = Vec::new();
+        let mut prefix = Vec::new();
+        diff_trees(
+            &self.inner,
+            cache,
+            parent_tree.as_ref(),
+            Some(&tree),
+            &mut prefix,
+            &mut changes,
+        )
+        .runtime_context(|| format!("cannot diff commit {}", commit.id()))?;
+        Ok(changes)
     }
 
     /// Files, insertions and deletions between two commits (`None`: the empty tree).
@@ -273,6 +396,46 @@ impl Repo {
     }
 }
 
+/// Below this many commits, threads cost more than they save.
+const PARALLEL_MIN_COMMITS: usize = 2000;
+
+/// How many threads diff commits: `RELPLAN_THREADS`, else 1. Two threads did not
+/// beat one on the shared 2-core benchmark machine (BENCHMARKS.md), so threading is
+/// opt-in until it is measured to help.
+pub fn diff_threads() -> usize {
+    std::env::var("RELPLAN_THREADS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// libgit2 settings for a read-only, history-sized workload (see BENCHMARKS.md):
+/// - no SHA-1 re-check of every object read (git itself does not re-hash on read;
+///   this was 9% of a `plan` profile);
+/// - no shared object cache: a walk reads each commit and tree about once, so the
+///   default 256 MiB cache grew memory with the range and its eviction cost 14% of
+///   a profile; `TreeCache` keeps exactly the trees the next diff needs.
+fn tune_libgit2() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        git2::opts::strict_hash_verification(false);
+        let cache_mb: isize = std::env::var("RELPLAN_GIT_CACHE_MB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if cache_mb <= 0 {
+            git2::opts::enable_caching(false);
+            return;
+        }
+        // SAFETY: libgit2 global options, set once before any repository is opened.
+        unsafe {
+            let _ = git2::opts::set_cache_object_limit(ObjectType::Tree, 0);
+            let _ = git2::opts::set_cache_object_limit(ObjectType::Blob, 0);
+            let _ = git2::opts::set_cache_max_size(cache_mb * 1024 * 1024);
+        }
+    });
+}
+
 /// The SemVer version a tag name carries under `pattern`: its first capture group,
 /// else the whole name without a leading `v`.
 pub fn tag_version(name: &str, pattern: &Regex) -> Option<Version> {
@@ -281,31 +444,164 @@ pub fn tag_version(name: &str, pattern: &Regex) -> Option<Version> {
     Version::parse(text.strip_prefix('v').unwrap_or(text)).ok()
 }
 
-fn path_change(delta: git2::DiffDelta<'_>) -> PathChange {
-    let lossy = |file: git2::DiffFile<'_>| {
-        file.path_bytes()
-            .map(|p| String::from_utf8_lossy(p).into_owned())
-            .unwrap_or_default()
-    };
-    let status = match delta.status() {
-        Delta::Added => 'A',
-        Delta::Deleted => 'D',
-        Delta::Renamed => 'R',
-        Delta::Copied => 'C',
-        Delta::Typechange => 'T',
-        _ => 'M',
-    };
-    let path = if status == 'D' {
-        lossy(delta.old_file())
+/// The trees read for the current commit and the one before. Walking newest first,
+/// a commit's parent is usually the next commit diffed, so its trees are read once
+/// and reused; anything older is dropped. Exact, bounded by two commits' trees, and
+/// free of the eviction work libgit2's shared cache did (14% of a profile).
+#[derive(Default)]
+struct TreeCache<'r> {
+    current: HashMap<Oid, git2::Tree<'r>>,
+    previous: HashMap<Oid, git2::Tree<'r>>,
+    /// The first parent of the commit diffed last.
+    parent: Option<git2::Commit<'r>>,
+}
+
+impl<'r> TreeCache<'r> {
+    fn next_commit(&mut self) {
+        std::mem::swap(&mut self.current, &mut self.previous);
+        self.current.clear();
+    }
+
+    fn get(
+        &mut self,
+        repo: &'r Repository,
+        id: Oid,
+    ) -> std::result::Result<git2::Tree<'r>, git2::Error> {
+        if let Some(tree) = self.current.get(&id) {
+            return Ok(tree.clone());
+        }
+        let tree = match self.previous.remove(&id) {
+            Some(tree) => tree,
+            None => repo.find_tree(id)?,
+        };
+        self.current.insert(id, tree.clone());
+        Ok(tree)
+    }
+}
+
+const MODE_TYPE_MASK: i32 = 0o170000;
+const MODE_TREE: i32 = 0o040000;
+
+fn is_tree(entry: &git2::TreeEntry<'_>) -> bool {
+    entry.filemode() & MODE_TYPE_MASK == MODE_TREE
+}
+
+/// Git's tree order: names compare bytewise, a tree's name as if it ended in `/`
+/// (git's `base_name_compare`). A file and a folder of the same name differ, so a
+/// file replaced by a folder is a deletion plus additions, as in `git log --name-status`.
+fn tree_order(a: &git2::TreeEntry<'_>, b: &git2::TreeEntry<'_>) -> std::cmp::Ordering {
+    let (an, bn) = (a.name_bytes(), b.name_bytes());
+    let common = an.len().min(bn.len());
+    an[..common].cmp(&bn[..common]).then_with(|| {
+        let end = |name: &[u8], e: &git2::TreeEntry<'_>| match name.get(common) {
+            Some(&c) => c,
+            None if is_tree(e) => b'/',
+            None => 0,
+        };
+        end(an, a).cmp(&end(bn, b))
+    })
+}
+
+/// The paths that differ between two trees, in tree order, like
+/// `git diff-tree -r --no-renames --name-status`. Identical subtrees (same id) are
+/// skipped without being read, and no blob is ever read: the cost is the number of
+/// changed trees, not the size of the repository, and pruned blobs do not matter.
+fn diff_trees<'r>(
+    repo: &'r Repository,
+    cache: &mut TreeCache<'r>,
+    old: Option<&git2::Tree<'_>>,
+    new: Option<&git2::Tree<'_>>,
+    prefix: &mut Vec<u8>,
+    out: &mut Vec<PathChange>,
+) -> std::result::Result<(), git2::Error> {
+    let old_len = old.map_or(0, |t| t.len());
+    let new_len = new.map_or(0, |t| t.len());
+    let (mut i, mut j) = (0, 0);
+    while i < old_len || j < new_len {
+        let a = old.and_then(|t| t.get(i));
+        let b = new.and_then(|t| t.get(j));
+        match (a, b) {
+            (Some(a), Some(b)) => match tree_order(&a, &b) {
+                std::cmp::Ordering::Less => {
+                    one_side(repo, cache, &a, 'D', prefix, out)?;
+                    i += 1;
+                }
+                std::cmp::Ordering::Greater => {
+                    one_side(repo, cache, &b, 'A', prefix, out)?;
+                    j += 1;
+                }
+                std::cmp::Ordering::Equal => {
+                    if a.id() != b.id() || a.filemode() != b.filemode() {
+                        if is_tree(&a) {
+                            let len = enter(prefix, a.name_bytes());
+                            let (ta, tb) = (cache.get(repo, a.id())?, cache.get(repo, b.id())?);
+                            diff_trees(repo, cache, Some(&ta), Some(&tb), prefix, out)?;
+                            prefix.truncate(len);
+                        } else {
+                            let same_type =
+                                a.filemode() & MODE_TYPE_MASK == b.filemode() & MODE_TYPE_MASK;
+                            let status = if same_type { 'M' } else { 'T' };
+                            push_change(status, prefix, b.name_bytes(), out);
+                        }
+                    }
+                    i += 1;
+                    j += 1;
+                }
+            },
+            (Some(a), None) => {
+                one_side(repo, cache, &a, 'D', prefix, out)?;
+                i += 1;
+            }
+            (None, Some(b)) => {
+                one_side(repo, cache, &b, 'A', prefix, out)?;
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    Ok(())
+}
+
+/// An entry only one side has: a file, or every file under a folder.
+fn one_side<'r>(
+    repo: &'r Repository,
+    cache: &mut TreeCache<'r>,
+    entry: &git2::TreeEntry<'_>,
+    status: char,
+    prefix: &mut Vec<u8>,
+    out: &mut Vec<PathChange>,
+) -> std::result::Result<(), git2::Error> {
+    if is_tree(entry) {
+        let len = enter(prefix, entry.name_bytes());
+        let tree = cache.get(repo, entry.id())?;
+        let (old, new) = if status == 'D' {
+            (Some(&tree), None)
+        } else {
+            (None, Some(&tree))
+        };
+        diff_trees(repo, cache, old, new, prefix, out)?;
+        prefix.truncate(len);
     } else {
-        lossy(delta.new_file())
-    };
-    let old_path = (status == 'R' || status == 'C').then(|| lossy(delta.old_file()));
-    PathChange {
+        push_change(status, prefix, entry.name_bytes(), out);
+    }
+    Ok(())
+}
+
+fn enter(prefix: &mut Vec<u8>, name: &[u8]) -> usize {
+    let len = prefix.len();
+    prefix.extend_from_slice(name);
+    prefix.push(b'/');
+    len
+}
+
+fn push_change(status: char, prefix: &[u8], name: &[u8], out: &mut Vec<PathChange>) {
+    let mut path = String::from_utf8_lossy(prefix).into_owned();
+    path.push_str(&String::from_utf8_lossy(name));
+    out.push(PathChange {
         status,
         path,
-        old_path,
-    }
+        old_path: None,
+    });
 }
 
 #[cfg(test)]
@@ -323,5 +619,130 @@ mod tests {
         );
         assert_eq!(tag_version("release-1", &re), None);
         assert_eq!(tag_version("v1.2", &re), None);
+    }
+}
+
+#[cfg(test)]
+mod diff_tests {
+    //! The tree diff must list exactly what `git diff-tree -r --no-renames --name-status`
+    //! lists, in the same order, for every kind of change.
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
+        let out = Command::new("git")
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .args(args)
+            .output()
+            .expect("run git");
+        assert!(out.status.success(), "git {args:?}: {:?}", out);
+        out.stdout
+    }
+
+    fn commit(dir: &Path, message: &str) -> Oid {
+        git(dir, &["add", "-A"]);
+        git(dir, &["commit", "-q", "--allow-empty", "-m", message]);
+        let id = String::from_utf8(git(dir, &["rev-parse", "HEAD"])).unwrap();
+        Oid::from_str(id.trim()).unwrap()
+    }
+
+    /// git's own answer, as (status, lossy path) pairs.
+    fn git_paths(dir: &Path, id: Oid) -> Vec<(char, String)> {
+        let id = id.to_string();
+        let out = git(
+            dir,
+            &[
+                "diff-tree",
+                "-r",
+                "--root",
+                "--no-renames",
+                "--name-status",
+                "-z",
+                "--no-commit-id",
+                &id,
+            ],
+        );
+        out.split(|b| *b == 0)
+            .filter(|f| !f.is_empty())
+            .collect::<Vec<_>>()
+            .chunks(2)
+            .map(|pair| {
+                (
+                    pair[0][0] as char,
+                    String::from_utf8_lossy(pair[1]).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    fn ours(repo: &Repo, id: Oid) -> Vec<(char, String)> {
+        repo.changed_paths(id)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.status, c.path))
+            .collect()
+    }
+
+    #[test]
+    fn matches_git_diff_tree_for_every_kind_of_change() {
+        use std::os::unix::ffi::OsStrExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        let w = |p: &str, c: &str| {
+            let full = dir.join(p);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, c).unwrap();
+        };
+        w("a.txt", "1");
+        w("a-b/x.txt", "1");
+        w("a/b/c/deep.rs", "1");
+        w("a/b/keep.rs", "1");
+        w("same", "1");
+        w("z/removed/one.txt", "1");
+        w("z/removed/two.txt", "1");
+        let mut ids = vec![commit(dir, "root")];
+        w("a/b/c/deep.rs", "2");
+        w("a/new/file.rs", "1");
+        std::fs::remove_dir_all(dir.join("z")).unwrap();
+        ids.push(commit(dir, "modify, add folder, remove folder"));
+        // A file replaced by a folder of the same name, and a folder sorting between
+        // `a-b` and `a.txt` in git's tree order.
+        std::fs::remove_file(dir.join("same")).unwrap();
+        w("same/inside.txt", "1");
+        ids.push(commit(dir, "file to folder"));
+        git(dir, &["update-index", "--chmod=+x", "a/b/keep.rs"]);
+        ids.push(commit(dir, "mode only"));
+        std::fs::remove_file(dir.join("a.txt")).unwrap();
+        std::os::unix::fs::symlink("a/b/keep.rs", dir.join("a.txt")).unwrap();
+        ids.push(commit(dir, "type change"));
+        let bad = std::ffi::OsStr::from_bytes(b"caf\xe9.txt");
+        std::fs::write(dir.join(bad), "latin-1 name").unwrap();
+        ids.push(commit(dir, "invalid UTF-8 path"));
+        ids.push(commit(dir, "empty"));
+
+        let repo = Repo::discover(dir).unwrap();
+        for id in &ids {
+            assert_eq!(ours(&repo, *id), git_paths(dir, *id), "commit {id}");
+        }
+        // The batch API returns the same, in order, sequential or threaded.
+        let newest_first: Vec<Oid> = ids.iter().rev().copied().collect();
+        for threads in [1, 2] {
+            let many: Vec<Vec<(char, String)>> = repo
+                .changed_paths_many(&newest_first, threads, &mut |_| {})
+                .into_iter()
+                .map(|r| r.unwrap().into_iter().map(|c| (c.status, c.path)).collect())
+                .collect();
+            let expected: Vec<_> = newest_first.iter().map(|id| git_paths(dir, *id)).collect();
+            assert_eq!(many, expected);
+        }
+        assert!(ours(&repo, ids[5]).contains(&('A', "caf\u{fffd}.txt".to_string())));
+        assert!(ours(&repo, ids[4]).contains(&('T', "a.txt".to_string())));
     }
 }

@@ -8,5 +8,6 @@ mod fake_github;
 mod github;
 mod plan;
 mod risk;
+mod scale;
 mod schedule;
 mod scope;

@@ -1,0 +1,356 @@
+//! Large and odd histories: many tags, huge messages, commits touching 100k files,
+//! paths that are not UTF-8, missing objects, and progress output. Histories are
+//! built with `git fast-import`, so each test runs in seconds.
+
+use std::io::Write;
+
+use crate::support::{json_of, TestRepo};
+
+/// Feeds a `git fast-import` stream to the repository.
+fn import(repo: &TestRepo, stream: &[u8]) {
+    let mut child = repo
+        .git_command()
+        .args(["fast-import", "--quiet"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .expect("git fast-import");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stream)
+        .expect("write stream");
+    assert!(child.wait().unwrap().success(), "fast-import failed");
+}
+
+/// Appends one commit on `main` to a fast-import stream.
+fn commit(stream: &mut Vec<u8>, mark: usize, parent: Option<usize>, message: &[u8], files: &[u8]) {
+    let time = 1_780_000_000 + mark as i64 * 60;
+    stream.extend(format!("commit refs/heads/main\nmark :{mark}\n").bytes());
+    stream.extend(format!("committer Ada Lovelace <ada@example.com> {time} +0000\n").bytes());
+    stream.extend(format!("data {}\n", message.len()).bytes());
+    stream.extend(message);
+    stream.push(b'\n');
+    if let Some(p) = parent {
+        stream.extend(format!("from :{p}\n").bytes());
+    }
+    stream.extend(files);
+    stream.push(b'\n');
+}
+
+fn inline_file(path: &[u8], content: &str) -> Vec<u8> {
+    let mut out = b"M 100644 inline ".to_vec();
+    out.extend(path);
+    out.extend(format!("\ndata {}\n{content}\n", content.len()).bytes());
+    out
+}
+
+fn warnings(plan: &serde_json::Value) -> Vec<String> {
+    plan["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn the_previous_release_is_the_nearest_of_thousands_of_tags() {
+    let repo = TestRepo::new();
+    let mut stream = Vec::new();
+    for n in 1..=3000 {
+        let file = inline_file(format!("src/f{}.rs", n % 50).as_bytes(), &n.to_string());
+        commit(
+            &mut stream,
+            n,
+            (n > 1).then(|| n - 1),
+            format!("fix: change {n}").as_bytes(),
+            &file,
+        );
+        if n <= 2990 {
+            stream.extend(format!("reset refs/tags/v1.{n}.0\nfrom :{n}\n\n").bytes());
+        }
+    }
+    import(&repo, &stream);
+
+    let json = json_of(
+        repo.relplan()
+            .args(["scope", "--format", "json"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(json["from"]["ref"], "v1.2990.0");
+    assert_eq!(json["changes"].as_array().unwrap().len(), 10);
+    let next = repo.relplan().args(["next-version"]).assert().success();
+    assert_eq!(
+        String::from_utf8_lossy(&next.get_output().stdout),
+        "1.2990.1\n"
+    );
+}
+
+#[test]
+fn a_message_of_several_megabytes_is_read_whole() {
+    let repo = TestRepo::new();
+    let mut stream = Vec::new();
+    commit(
+        &mut stream,
+        1,
+        None,
+        b"chore: start",
+        &inline_file(b"a.txt", "1"),
+    );
+    stream.extend(b"reset refs/tags/v1.0.0\nfrom :1\n\n");
+    let mut huge = b"feat(api): accept very long payloads\n\n".to_vec();
+    for i in 0..60_000 {
+        huge.extend(format!("line {i} of a body that goes on and on\n").bytes());
+    }
+    huge.extend(b"\nBREAKING CHANGE: payloads over 1 MiB are streamed\n");
+    assert!(huge.len() > 2_000_000);
+    commit(&mut stream, 2, Some(1), &huge, &inline_file(b"api.rs", "2"));
+    import(&repo, &stream);
+
+    let json = json_of(
+        repo.relplan()
+            .args(["scope", "--format", "json"])
+            .assert()
+            .success(),
+    );
+    let change = &json["changes"][0];
+    assert_eq!(change["summary"], "feat(api): accept very long payloads");
+    assert_eq!(change["breaking"], true, "the footer after 2 MB was read");
+}
+
+#[test]
+fn a_commit_touching_100k_files_is_planned() {
+    let repo = TestRepo::new();
+    let mut stream = b"blob\nmark :1\ndata 2\nx\n\n".to_vec();
+    commit(
+        &mut stream,
+        2,
+        None,
+        b"chore: start",
+        &inline_file(b"README.md", "hi"),
+    );
+    stream.extend(b"reset refs/tags/v1.0.0\nfrom :2\n\n");
+    let mut files = Vec::new();
+    for i in 0..100_000 {
+        files.extend(format!("M 100644 :1 vendor/d{}/f{i}.txt\n", i / 1000).bytes());
+    }
+    commit(
+        &mut stream,
+        3,
+        Some(2),
+        b"build(deps): vendor everything",
+        &files,
+    );
+    import(&repo, &stream);
+
+    let plan = json_of(
+        repo.relplan()
+            .args([
+                "plan",
+                "1.1.0",
+                "--date",
+                "2026-12-15",
+                "--dry-run",
+                "--format",
+                "json",
+            ])
+            .assert()
+            .success(),
+    );
+    let files = &plan["files"];
+    assert_eq!(files["areas"][0]["name"], "vendor");
+    assert_eq!(files["areas"][0]["files"], 100_000);
+    assert_eq!(
+        files["paths"].as_array().unwrap().len()
+            + files["paths_omitted"].as_u64().unwrap() as usize,
+        100_000
+    );
+}
+
+#[test]
+fn paths_that_are_not_utf8_are_shown_lossily() {
+    let repo = TestRepo::new();
+    let mut stream = Vec::new();
+    commit(
+        &mut stream,
+        1,
+        None,
+        b"chore: start",
+        &inline_file(b"a.txt", "1"),
+    );
+    stream.extend(b"reset refs/tags/v1.0.0\nfrom :1\n\n");
+    commit(
+        &mut stream,
+        2,
+        Some(1),
+        b"docs: latin-1 name",
+        &inline_file(b"docs/caf\xe9.md", "2"),
+    );
+    import(&repo, &stream);
+
+    let plan = json_of(
+        repo.relplan()
+            .args([
+                "plan",
+                "1.0.1",
+                "--date",
+                "2026-12-15",
+                "--dry-run",
+                "--format",
+                "json",
+            ])
+            .assert()
+            .success(),
+    );
+    assert_eq!(plan["files"]["paths"][0], "docs/caf\u{fffd}.md");
+}
+
+/// The loose object file of `id`.
+fn object_file(repo: &TestRepo, id: &str) -> std::path::PathBuf {
+    repo.path()
+        .join(".git/objects")
+        .join(&id[..2])
+        .join(&id[2..])
+}
+
+#[test]
+fn a_missing_tree_skips_that_commits_paths_with_one_warning() {
+    let repo = TestRepo::new();
+    repo.change("README.md", "chore: start");
+    repo.tag("v1.0.0");
+    let before = repo.change("src/lib.rs", "feat: library");
+    let broken = repo.change("feature/a.txt", "feat: feature a");
+    let after = repo.change("src/lib.rs", "fix: library");
+    // The `feature` folder's tree exists in `broken` and every later commit; remove it
+    // as a partial clone or an aggressive prune would.
+    let tree = repo.git(&["rev-parse", &format!("{broken}:feature")]);
+    std::fs::remove_file(object_file(&repo, tree.trim())).expect("loose tree object");
+
+    let plan = json_of(
+        repo.relplan()
+            .args([
+                "plan",
+                "1.1.0",
+                "--date",
+                "2026-12-15",
+                "--dry-run",
+                "--format",
+                "json",
+            ])
+            .assert()
+            .success(),
+    );
+    let warnings = warnings(&plan);
+    let skipped: Vec<&String> = warnings
+        .iter()
+        .filter(|w| w.contains("skipped the paths"))
+        .collect();
+    assert_eq!(
+        skipped.len(),
+        1,
+        "one warning, for one commit: {warnings:?}"
+    );
+    assert!(skipped[0].contains(&broken), "{skipped:?}");
+    // The other commits keep their evidence.
+    let paths: Vec<&str> = plan["files"]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    assert_eq!(paths, ["src/lib.rs"]);
+    assert_eq!(plan["range"]["commits"], 3);
+    let _ = (before, after);
+}
+
+#[test]
+fn a_pruned_blob_does_not_stop_the_plan() {
+    let repo = TestRepo::new();
+    repo.change("README.md", "chore: start");
+    repo.tag("v1.0.0");
+    let commit = repo.change("big.bin", "feat: add data");
+    let blob = repo.git(&["rev-parse", &format!("{commit}:big.bin")]);
+    std::fs::remove_file(object_file(&repo, blob.trim())).expect("loose blob object");
+
+    let plan = json_of(
+        repo.relplan()
+            .args([
+                "plan",
+                "1.1.0",
+                "--date",
+                "2026-12-15",
+                "--dry-run",
+                "--format",
+                "json",
+            ])
+            .assert()
+            .success(),
+    );
+    // Paths come from trees alone, so the commit keeps its evidence.
+    assert_eq!(plan["files"]["paths"][0], "big.bin");
+    assert!(
+        warnings(&plan).iter().any(|w| w.contains("line counts")),
+        "{:?}",
+        warnings(&plan)
+    );
+}
+
+#[test]
+fn ci_gets_one_progress_line_per_phase_and_quiet_gets_none() {
+    let repo = TestRepo::new();
+    repo.change("README.md", "chore: start");
+    repo.tag("v1.0.0");
+    repo.change("src/lib.rs", "feat: library");
+    repo.change("src/lib.rs", "fix: library");
+
+    let ci = repo
+        .relplan()
+        .env("CI", "true")
+        .args(["plan", "1.1.0", "--date", "2026-12-15", "--dry-run"])
+        .assert()
+        .success();
+    let stderr = String::from_utf8_lossy(&ci.get_output().stderr).into_owned();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("relplan: "))
+        .collect();
+    assert_eq!(lines.len(), 2, "{stderr}");
+    assert!(
+        lines[0].starts_with("relplan: walking history: 2 commits in "),
+        "{stderr}"
+    );
+    assert!(
+        lines[1].starts_with("relplan: reading changed paths: 2 commits in "),
+        "{stderr}"
+    );
+
+    for args in [
+        vec![
+            "--quiet",
+            "plan",
+            "1.1.0",
+            "--date",
+            "2026-12-15",
+            "--dry-run",
+        ],
+        vec!["plan", "1.1.0", "--date", "2026-12-15", "--dry-run", "-q"],
+    ] {
+        let quiet = repo
+            .relplan()
+            .env("CI", "true")
+            .args(&args)
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&quiet.get_output().stderr).into_owned();
+        assert!(!stderr.contains("relplan: "), "{args:?}: {stderr}");
+    }
+    // Not a terminal and not CI (as in every other test): no progress at all.
+    let plain = repo
+        .relplan()
+        .args(["plan", "1.1.0", "--date", "2026-12-15", "--dry-run"])
+        .assert()
+        .success();
+    assert!(!String::from_utf8_lossy(&plain.get_output().stderr).contains("relplan: "));
+}
