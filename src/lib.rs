@@ -621,6 +621,25 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         .map(|c| (c.id.clone(), c.message.clone()))
         .collect();
     let labels = enrichment.labels_by_commit();
+    let labelled: Vec<risk::LabelledPullRequest> = enrichment
+        .pull_requests
+        .iter()
+        .filter_map(|pr| {
+            let level = pr.risk.as_deref().and_then(risk::Level::parse)?;
+            Some(risk::LabelledPullRequest {
+                number: pr.number,
+                title: pr.title.clone(),
+                label: pr
+                    .labels
+                    .iter()
+                    .find(|l| l.to_lowercase().starts_with("risk:"))
+                    .cloned()
+                    .unwrap_or_else(|| format!("risk:{level:?}").to_lowercase()),
+                level,
+                commits: pr.commits.clone(),
+            })
+        })
+        .collect();
     let assessment = risk::assess(
         &risk::RiskInput {
             changes: &range.changes,
@@ -630,6 +649,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
             labels: &labels,
             messages: &messages,
             flags: &ws.config.deploy.flags,
+            labelled: &labelled,
         },
         &ws.config.risk,
     );

@@ -61,6 +61,19 @@ pub struct RiskInput<'a> {
     /// Whole commit messages by commit id (for advisories, rule regexes, flag names).
     pub messages: &'a BTreeMap<String, String>,
     pub flags: &'a [FlagConfig],
+    /// Pull requests a person labelled with a risk level (`risk:high`, ...).
+    pub labelled: &'a [LabelledPullRequest],
+}
+
+/// A pull request whose label declares its risk: a reviewer's judgement, taken as evidence.
+#[derive(Debug, Clone)]
+pub struct LabelledPullRequest {
+    pub number: u64,
+    pub title: String,
+    pub label: String,
+    pub level: Level,
+    /// Commit ids of the pull request inside the range.
+    pub commits: Vec<String>,
 }
 
 /// Severity, and also impact: Low < Medium < High < Critical.
@@ -100,6 +113,13 @@ impl ProbabilityLevel {
 
 impl Level {
     pub const ALL: [Level; 4] = [Level::Low, Level::Medium, Level::High, Level::Critical];
+
+    /// `low`, `medium`, `high` or `critical`, any case.
+    pub fn parse(text: &str) -> Option<Level> {
+        Level::ALL
+            .into_iter()
+            .find(|l| format!("{l:?}").eq_ignore_ascii_case(text.trim()))
+    }
 }
 
 /// A probability level and the percentage configured for it.
@@ -212,6 +232,7 @@ pub fn assess(input: &RiskInput<'_>, config: &RiskConfig) -> Assessment {
     let signals = signals::collect(input, config);
     let mut risks = rules::builtin(&signals, config);
     risks.extend(rules::custom(input, config));
+    risks.extend(rules::labelled(input, config));
     // Highest severity first; stable among equals (built-ins in their fixed order).
     risks.sort_by_key(|r| std::cmp::Reverse(r.severity));
     let level = risks.iter().map(|r| r.severity).max().unwrap_or(Level::Low);

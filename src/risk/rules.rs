@@ -712,6 +712,69 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
     risks
 }
 
+/// One risk per pull request labelled `risk:<level>`: the label sets the severity
+/// (Medium probability, the label's level as impact, which the matrix maps back
+/// to that level), and the pull request is the evidence.
+pub fn labelled(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
+    input
+        .labelled
+        .iter()
+        .map(|pr| {
+            let mut evidence = vec![format!("pull request #{}: {}", pr.number, pr.title)];
+            evidence.extend(
+                input
+                    .changes
+                    .iter()
+                    .filter(|c| pr.commits.contains(&c.id))
+                    .map(|c| {
+                        CommitRef {
+                            id: c.id.clone(),
+                            short_id: c.short_id.clone(),
+                            summary: c.summary.clone(),
+                            pr: c.pr,
+                        }
+                        .line()
+                    }),
+            );
+            let files = input
+                .commit_paths
+                .iter()
+                .filter(|cp| pr.commits.contains(&cp.id))
+                .flat_map(|cp| cp.paths.iter().map(|p| p.path.clone()))
+                .collect();
+            let draft = Draft {
+                key: "label",
+                title: format!("Pull request #{} is labelled {}", pr.number, pr.label),
+                description: "A reviewer marked this pull request as risky.",
+                probability: ProbabilityLevel::Medium,
+                impact: pr.level,
+                rationale: format!(
+                    "the label `{}` on pull request #{} sets the impact to {:?}.",
+                    pr.label, pr.number, pr.level
+                ),
+                evidence,
+                commits: pr.commits.clone(),
+                files,
+                mitigations: vec![format!(
+                    "Ask the author of #{} what to watch after the release, and add it to the monitoring plan",
+                    pr.number
+                )],
+                contingency: vec![format!(
+                    "If #{} misbehaves in production, roll back or disable it first",
+                    pr.number
+                )],
+                go_no_go: vec![gate(
+                    "approval",
+                    format!("The risk of pull request #{} was reviewed and accepted", pr.number),
+                )],
+            };
+            let mut risk = draft.finish(config);
+            risk.key = format!("label:{}", pr.number);
+            risk
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -780,6 +843,7 @@ mod tests {
             labels: &labels,
             messages: &messages,
             flags: &[],
+            labelled: &[],
         };
         let rule = |name: &str, matcher: RuleMatch| RuleConfig {
             name: name.into(),

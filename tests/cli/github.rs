@@ -235,6 +235,22 @@ fn labels_mark_breaking_changes_skips_and_risks() {
     let pr3 = &plan["pull_requests"][2];
     assert_eq!(pr3["risk"], "high");
     assert_eq!(pr3["labels"], serde_json::json!(["risk:high", "security"]));
+    // The label is a reviewer's judgement: a High risk with the PR and its commit as evidence.
+    let risks = plan["risk"]["risks"].as_array().unwrap();
+    let labelled = risks
+        .iter()
+        .find(|r| r["key"] == "label:3")
+        .unwrap_or_else(|| panic!("no risk from the risk:high label: {risks:?}"));
+    assert_eq!(labelled["severity"], "High");
+    assert_eq!(labelled["title"], "Pull request #3 is labelled risk:high");
+    assert!(labelled["commits"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::String(c.clone())));
+    assert!(labelled["files"]
+        .as_array()
+        .unwrap()
+        .contains(&Value::String("src/c.rs".into())));
     // a PR that nothing classified is named in a warning
     assert!(warnings(&plan).contains("#4"), "{}", warnings(&plan));
 }
