@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// and writes a dated plan (scope, risks, strategy, schedule, team, rollback,
 /// communications) to releases/v<VERSION>/.
 ///
-/// Start with `relplan plan --dry-run` to see what it would write.
+/// Start with `relplan plan --date 2026-12-15 --dry-run` to see what it would write.
 #[derive(Debug, Parser)]
 #[command(name = "relplan", version, max_term_width = 100)]
 pub struct Cli {
@@ -29,8 +29,9 @@ pub enum Command {
     ///
     /// Examples:
     ///   relplan plan 1.4.0 --date 2026-12-15
-    ///   relplan plan --dry-run                 (version suggested from the commits)
+    ///   relplan plan --date 2026-12-15 --dry-run   (version suggested from the commits)
     ///   relplan plan 2.0.0 --from v1.3.0 --format json
+    #[command(verbatim_doc_comment)]
     Plan(PlanArgs),
     /// Post the plan summary as a sticky comment on a pull request.
     ///
@@ -40,6 +41,7 @@ pub enum Command {
     /// Examples:
     ///   relplan comment --pr 42                         (summary of the latest plan written)
     ///   relplan comment --plan releases/v1.4.0          (in Actions: the PR of the event)
+    #[command(verbatim_doc_comment)]
     Comment(CommentArgs),
     /// Print the classified changes of a range (no files written).
     ///

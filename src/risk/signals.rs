@@ -321,6 +321,11 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
     let mut dependency_changes = Vec::new();
     let mut lockfiles_counted = Vec::new();
     for (path, (before, after)) in &input.texts.lockfiles {
+        // A lockfile that did not exist at the start of the range (a first release,
+        // or a newly adopted package manager) pins dependencies; it updates none.
+        if before.is_none() {
+            continue;
+        }
         if let Some(changes) = lockfile::diff(path, before.as_deref(), after.as_deref()) {
             lockfiles_counted.push(path.clone());
             dependency_changes.extend(changes);

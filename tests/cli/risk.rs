@@ -298,9 +298,14 @@ fn many_dependency_changes_raise_the_probability() {
         ".relplan.toml",
         "[risk.thresholds]\nmany_dependencies = 2\n",
     );
+    repo.write(
+        "Cargo.lock",
+        "version = 3\n\n[[package]]\nname = \"base\"\nversion = \"1.0.0\"\n",
+    );
     repo.commit("chore: config");
     repo.tag("v1.0.1");
-    let mut lock = String::from("version = 3\n");
+    let mut lock =
+        String::from("version = 3\n\n[[package]]\nname = \"base\"\nversion = \"1.0.0\"\n");
     for i in 0..4 {
         lock.push_str(&format!(
             "\n[[package]]\nname = \"dep{i}\"\nversion = \"1.0.0\"\n"
@@ -602,5 +607,28 @@ fn risk_go_no_go_items_land_on_their_milestone_in_the_timeline() {
         section.contains("Migrations ran cleanly on staging")
             && section.contains("(Destructive database migration)"),
         "{section}"
+    );
+}
+
+#[test]
+fn a_lockfile_new_in_the_range_is_not_counted_as_updates() {
+    // A first release: every entry of the new lockfile is "added", which updates nothing.
+    let repo = TestRepo::new();
+    let mut lock = String::from("version = 3\n");
+    for i in 0..40 {
+        lock.push_str(&format!(
+            "\n[[package]]\nname = \"dep{i}\"\nversion = \"1.0.0\"\n"
+        ));
+    }
+    repo.write("Cargo.lock", &lock);
+    repo.write("src/lib.rs", "pub fn f() {}\n");
+    repo.commit("feat: first version");
+    let plan = plan(&repo);
+    let deps = risk(&plan, "dependencies");
+    assert_eq!(deps["severity"], "Low", "{deps}");
+    assert!(
+        !evidence(deps).contains("40 dependency entries"),
+        "{}",
+        evidence(deps)
     );
 }
