@@ -90,6 +90,7 @@ pub fn environment(override_dir: Option<&Path>) -> Result<Environment<'static>> 
     env.set_keep_trailing_newline(true);
     env.set_trim_blocks(true);
     env.set_lstrip_blocks(true);
+    env.add_filter("strip_pr", strip_pr);
     env.set_loader(move |name| {
         if let Some(dir) = &dir {
             let path = dir.join(name);
@@ -105,6 +106,21 @@ pub fn environment(override_dir: Option<&Path>) -> Result<Environment<'static>> 
         Ok(embedded(name).map(str::to_string))
     });
     Ok(env)
+}
+
+/// `drop v1 routes (#12)` → `drop v1 routes`: documents show the PR number once, in
+/// their own place, instead of repeating the squash-merge suffix.
+fn strip_pr(text: String) -> String {
+    let trimmed = text.trim_end();
+    if let Some(open) = trimmed.rfind("(#") {
+        let inner = &trimmed[open + 2..];
+        if let Some(digits) = inner.strip_suffix(')') {
+            if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+                return trimmed[..open].trim_end().to_string();
+            }
+        }
+    }
+    text
 }
 
 /// Renders every document of the plan, in memory: a template error writes nothing.
@@ -157,4 +173,21 @@ pub fn export(dir: &Path) -> Result<Vec<PathBuf>> {
         written.push(path);
     }
     Ok(written)
+}
+
+#[cfg(test)]
+mod strip_pr_tests {
+    #[test]
+    fn strips_only_a_trailing_pr_reference() {
+        assert_eq!(
+            super::strip_pr("drop v1 routes (#12)".into()),
+            "drop v1 routes"
+        );
+        assert_eq!(
+            super::strip_pr("keep (#12) inside".into()),
+            "keep (#12) inside"
+        );
+        assert_eq!(super::strip_pr("not a pr (#x)".into()), "not a pr (#x)");
+        assert_eq!(super::strip_pr("plain".into()), "plain");
+    }
 }
