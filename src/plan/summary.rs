@@ -35,19 +35,30 @@ fn key_dates(plan: &Plan) -> Vec<(String, String)> {
 fn counts_line(plan: &Plan) -> String {
     let c = &plan.scope.counts;
     let get = |k: &str| c.get(k).copied().unwrap_or(0);
+    let plural =
+        |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let listed = ["features", "fixes", "unclassified", "skipped", "reverted"];
+    let other = c
+        .iter()
+        .filter(|(k, _)| !listed.contains(&k.as_str()))
+        .map(|(_, n)| n)
+        .sum::<usize>();
+    let mut parts = vec![
+        format!("{} breaking", plan.scope.breaking.len()),
+        plural(get("features"), "feature", "features"),
+        plural(get("fixes"), "fix", "fixes"),
+        format!("{other} other"),
+        format!("{} unclassified", get("unclassified")),
+    ];
+    for (key, word) in [("reverted", "reverted"), ("skipped", "skipped")] {
+        if get(key) > 0 {
+            parts.push(format!("{} {word}", get(key)));
+        }
+    }
     format!(
-        "{} commits: {} breaking, {} features, {} fixes, {} other, {} unclassified",
-        plan.range.commits,
-        plan.scope.breaking.len(),
-        get("features"),
-        get("fixes"),
-        plan.range.commits
-            - get("features")
-            - get("fixes")
-            - get("unclassified")
-            - get("skipped")
-            - get("reverted"),
-        get("unclassified"),
+        "{}: {}",
+        plural(plan.range.commits, "commit", "commits"),
+        parts.join(", ")
     )
 }
 
