@@ -615,10 +615,11 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     let schedule = schedule::build(release_date, now.date_naive(), &ws.config.schedule);
     warnings.extend(schedule.warnings.iter().cloned());
     let texts = read_risk_texts(&ws, &range, &commit_paths, &mut warnings);
+    // Moved, not copied: nothing after the risk engine reads the commits' messages.
     let messages: std::collections::BTreeMap<String, String> = range
         .commits
-        .iter()
-        .map(|c| (c.id.clone(), c.message.clone()))
+        .iter_mut()
+        .map(|c| (c.id.clone(), std::mem::take(&mut c.message)))
         .collect();
     let labels = enrichment.labels_by_commit();
     let labelled: Vec<risk::LabelledPullRequest> = enrichment
@@ -653,6 +654,8 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         },
         &ws.config.risk,
     );
+    // The per-commit inputs of the risk engine are the bulk of a long range's memory.
+    drop((messages, texts, commit_paths));
     let strategy = risk::choose_strategy(&assessment, &ws.config.deploy);
     let rollback = risk::plan_rollback(
         range.previous.as_ref().map(|t| risk::RollbackTarget {

@@ -10,6 +10,7 @@ pub mod summary;
 pub mod write;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -50,16 +51,18 @@ pub struct PreviousRelease {
 pub struct Section {
     pub category: Category,
     pub title: String,
-    pub changes: Vec<Change>,
+    pub changes: Vec<Arc<Change>>,
 }
 
-/// The classified changes of the range.
+/// The classified changes of the range. Sections and `breaking` share the
+/// changes of `changes` (serialized as plain objects, serde's `rc` feature), so a
+/// long range holds each change once.
 #[derive(Debug, Clone, Serialize)]
 pub struct Scope {
     /// Every commit of the range, newest first.
-    pub changes: Vec<Change>,
+    pub changes: Vec<Arc<Change>>,
     /// Breaking changes (any category), listed first in documents.
-    pub breaking: Vec<Change>,
+    pub breaking: Vec<Arc<Change>>,
     /// Non-empty categories in document order.
     pub sections: Vec<Section>,
     /// Commits per category name, every built-in category present.
@@ -124,11 +127,12 @@ pub struct Plan {
 
 impl Scope {
     pub fn from_changes(changes: Vec<Change>) -> Scope {
+        let changes: Vec<Arc<Change>> = changes.into_iter().map(Arc::new).collect();
         let mut counts: BTreeMap<String, usize> = Category::BUILT_IN
             .iter()
             .map(|c| (c.as_str().to_string(), 0))
             .collect();
-        let mut by_category: BTreeMap<(u8, String), Vec<Change>> = BTreeMap::new();
+        let mut by_category: BTreeMap<(u8, String), Vec<Arc<Change>>> = BTreeMap::new();
         for change in &changes {
             *counts
                 .entry(change.category.as_str().to_string())
@@ -136,7 +140,7 @@ impl Scope {
             by_category
                 .entry((change.category.rank(), change.category.as_str().to_string()))
                 .or_default()
-                .push(change.clone());
+                .push(Arc::clone(change));
         }
         let sections = by_category
             .into_values()
