@@ -199,6 +199,19 @@ pub enum ScopeFormat {
 #[cfg(test)]
 mod tests {
     #[test]
+    fn readme_documents_every_subcommand() {
+        use clap::CommandFactory;
+        let readme = include_str!("../README.md");
+        for sub in super::Cli::command().get_subcommands() {
+            let name = sub.get_name();
+            assert!(
+                readme.contains(&format!("`relplan {name}")),
+                "README.md does not document `relplan {name}`"
+            );
+        }
+    }
+
+    #[test]
     fn cli_definition_is_consistent() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
