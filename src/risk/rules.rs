@@ -642,13 +642,7 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                     continue;
                 }
             }
-            let line = CommitRef {
-                id: change.id.clone(),
-                short_id: change.short_id.clone(),
-                summary: change.summary.clone(),
-                pr: change.pr,
-            }
-            .line();
+            let line = CommitRef::of(change).line();
             if matched_files.is_empty() {
                 evidence.push(line);
             } else {
@@ -726,15 +720,7 @@ pub fn labelled(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                     .changes
                     .iter()
                     .filter(|c| pr.commits.contains(&c.id))
-                    .map(|c| {
-                        CommitRef {
-                            id: c.id.clone(),
-                            short_id: c.short_id.clone(),
-                            summary: c.summary.clone(),
-                            pr: c.pr,
-                        }
-                        .line()
-                    }),
+                    .map(|c| CommitRef::of(c).line()),
             );
             let files = input
                 .commit_paths

@@ -25,7 +25,7 @@ pub struct CommitRef {
 }
 
 impl CommitRef {
-    fn of(change: &Change) -> CommitRef {
+    pub(super) fn of(change: &Change) -> CommitRef {
         CommitRef {
             id: change.id.clone(),
             short_id: change.short_id.clone(),

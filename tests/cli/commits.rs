@@ -411,9 +411,14 @@ fn a_version_smaller_than_the_changes_is_a_warning_not_greater_is_an_error() {
         ));
 }
 
-#[test]
-fn a_pull_request_with_a_plain_title_keeps_its_commits_and_their_risks() {
-    let repo = TestRepo::new();
+/// A released repository with a pull request #`number` titled `title` merged after
+/// v1.0.0; its one branch commit adds a destructive migration. Returns the branch
+/// commit and the merge commit.
+fn merged_pull_request_with_a_migration(
+    repo: &TestRepo,
+    number: u32,
+    title: &str,
+) -> (String, String) {
     repo.change("a.txt", "feat: base");
     repo.tag("v1.0.0");
     repo.git(&["checkout", "-q", "-b", "octo/cleanup"]);
@@ -421,56 +426,50 @@ fn a_pull_request_with_a_plain_title_keeps_its_commits_and_their_risks() {
     let feat = repo.commit("feat(db): drop the sessions table");
     repo.git(&["checkout", "-q", "main"]);
     repo.change("main.txt", "fix: on main");
-    let pr = repo.git_commit_step(&[
+    let subject = format!("Merge pull request #{number} from octo/cleanup");
+    let merge = repo.git_commit_step(&[
         "merge",
         "--no-ff",
         "-q",
         "octo/cleanup",
         "-m",
-        "Merge pull request #7 from octo/cleanup",
+        &subject,
         "-m",
-        "Cleanup",
+        title,
     ]);
+    (feat, merge)
+}
+
+/// Plans 1.1.0 and returns the risk assessment.
+fn planned_risks(repo: &TestRepo) -> String {
+    repo.relplan()
+        .args(["plan", "1.1.0", "--date", "2026-12-15"])
+        .assert()
+        .success();
+    repo.read("releases/v1.1.0/risks/risk_assessment.md")
+}
+
+#[test]
+fn a_pull_request_with_a_plain_title_keeps_its_commits_and_their_risks() {
+    let repo = TestRepo::new();
+    let (feat, pr) = merged_pull_request_with_a_migration(&repo, 7, "Cleanup");
 
     let changes = scope_json(&repo);
     // "Cleanup" classifies nothing: the branch commit is listed, the merge is plumbing.
     assert_eq!(change(&changes, &feat)["category"], "features");
     assert_eq!(change(&changes, &pr)["category"], "skipped");
 
-    repo.relplan()
-        .args(["plan", "1.1.0", "--date", "2026-12-15"])
-        .assert()
-        .success();
-    let risks = repo.read("releases/v1.1.0/risks/risk_assessment.md");
+    let risks = planned_risks(&repo);
     assert!(risks.contains("db/migrations/0002_drop.sql"), "{risks}");
 }
 
 #[test]
 fn files_of_commits_folded_into_a_pull_request_still_raise_risks() {
     let repo = TestRepo::new();
-    repo.change("a.txt", "feat: base");
-    repo.tag("v1.0.0");
-    repo.git(&["checkout", "-q", "-b", "octo/cleanup"]);
-    repo.write("db/migrations/0002_drop.sql", "DROP TABLE sessions;\n");
-    let feat = repo.commit("feat(db): drop the sessions table");
-    repo.git(&["checkout", "-q", "main"]);
-    repo.change("main.txt", "fix: on main");
-    repo.git_commit_step(&[
-        "merge",
-        "--no-ff",
-        "-q",
-        "octo/cleanup",
-        "-m",
-        "Merge pull request #8 from octo/cleanup",
-        "-m",
-        "feat(db): retire sessions",
-    ]);
+    let (feat, _) = merged_pull_request_with_a_migration(&repo, 8, "feat(db): retire sessions");
     assert_eq!(change(&scope_json(&repo), &feat)["category"], "skipped");
-    repo.relplan()
-        .args(["plan", "1.1.0", "--date", "2026-12-15"])
-        .assert()
-        .success();
-    let risks = repo.read("releases/v1.1.0/risks/risk_assessment.md");
+
+    let risks = planned_risks(&repo);
     assert!(risks.contains("Destructive database migration"), "{risks}");
     assert!(risks.contains("db/migrations/0002_drop.sql"), "{risks}");
 }
