@@ -166,7 +166,8 @@ pub struct GoNoGo {
 /// One evidence-backed risk.
 #[derive(Debug, Clone, Serialize)]
 pub struct Risk {
-    /// `migrations`, `breaking-changes`, ..., or `rule:<name>` for a custom rule.
+    /// `migrations`, `breaking-changes`, ..., `rule:<name>` for a custom rule, or
+    /// `label:<PR number>` for a pull request labelled `risk:<level>`.
     pub key: String,
     pub title: String,
     /// Why this can hurt, in one sentence.
