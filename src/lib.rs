@@ -112,6 +112,8 @@ struct RangeData {
     previous: Option<ReleaseTag>,
     commits: Vec<git::Commit>,
     changes: Vec<Change>,
+    /// Each commit's changed paths, when asked for (`plan`: the risk engine's evidence).
+    paths: Option<Vec<Result<Vec<git::PathChange>>>>,
     warnings: Vec<String>,
     /// Every release tag's version, to number prereleases.
     tagged: Vec<Version>,
@@ -124,7 +126,15 @@ struct RangeData {
 /// the final version being planned: `2.0.0-rc.2` starts after `2.0.0-rc.1`, but
 /// `2.0.0` starts after the last final release, and so do `scope` and `next-version`
 /// (whose bump must be measured from a final release).
-fn read_range(ws: &Workspace, args: &RangeArgs, planned: Option<&Version>) -> Result<RangeData> {
+///
+/// `with_paths` also reads every commit's changed paths (one tree diff per commit),
+/// which then serve the path fallback of classification too.
+fn read_range(
+    ws: &Workspace,
+    args: &RangeArgs,
+    planned: Option<&Version>,
+    with_paths: bool,
+) -> Result<RangeData> {
     let repo = &ws.repo;
     let to = repo.resolve(&args.to)?;
     let pattern = ws.config.tag_regex();
@@ -178,14 +188,24 @@ fn read_range(ws: &Workspace, args: &RangeArgs, planned: Option<&Version>) -> Re
             args.to
         ));
     }
-    // Changed paths only for the commits the messages leave unclassified (the path
-    // fallback): a conventional history costs no diff here.
-    let mut changes = commits::classify_with_paths(&commits, &ws.config.commits, |commit| {
-        repo.changed_paths(commit.oid)
-            .ok()
-            .map(|paths| paths.into_iter().map(|p| p.path).collect())
+    let paths = with_paths.then(|| {
+        let mut phase = progress::phase("reading changed paths", Some(commits.len() as u64));
+        let paths = repo.changed_paths_many(&commits, git::diff_threads(), &mut |done| {
+            phase.set(done as u64)
+        });
+        phase.finish();
+        paths
     });
-    let merged = pull_request_branches(repo, &commits, &changes);
+    // Without the paths of every commit, diff only the commits the messages leave
+    // unclassified (the path fallback): a conventional history costs no diff here.
+    let mut changes = commits::classify_with_paths(&commits, &ws.config.commits, |i, commit| {
+        let names = |paths: &[git::PathChange]| paths.iter().map(|p| p.path.clone()).collect();
+        match &paths {
+            Some(all) => all[i].as_ref().ok().map(|p| names(p)),
+            None => repo.changed_paths(commit.oid).ok().map(|p| names(&p)),
+        }
+    });
+    let merged = pull_request_branches(&commits, &changes);
     commits::fold_pull_request_commits(&mut changes, &merged);
     let mut tagged: Vec<Version> = tags.values().flatten().map(|t| t.version.clone()).collect();
     tagged.sort();
@@ -195,6 +215,7 @@ fn read_range(ws: &Workspace, args: &RangeArgs, planned: Option<&Version>) -> Re
         previous,
         commits,
         changes,
+        paths,
         warnings,
         tagged,
     })
@@ -202,39 +223,36 @@ fn read_range(ws: &Workspace, args: &RangeArgs, planned: Option<&Version>) -> Re
 
 /// For each `Merge pull request` commit of the range (newest first), the range's
 /// commits its second parent brought in (reachable from it, not from the first
-/// parent). Each commit belongs to the newest merge that brought it. One walk per
-/// merge, proportional to its branch; history that cannot be read is left alone.
-fn pull_request_branches(
-    repo: &Repo,
-    commits: &[git::Commit],
-    changes: &[Change],
-) -> Vec<(usize, Vec<usize>)> {
+/// parent). Each commit belongs to the newest merge that brought it. Walked over the
+/// range's own commits in memory: every path from a merge to a commit of the range
+/// stays inside the range, so no commit is read again.
+fn pull_request_branches(commits: &[git::Commit], changes: &[Change]) -> Vec<(usize, Vec<usize>)> {
     let index: std::collections::HashMap<Oid, usize> = commits
         .iter()
         .enumerate()
         .map(|(i, c)| (c.oid, i))
         .collect();
+    let read = |oid: Oid, _hidden: bool| -> std::result::Result<Option<git::walk::Visit>, ()> {
+        Ok(index.get(&oid).map(|&i| git::walk::Visit {
+            // Newest first by committer time already: the position stands in for it.
+            time: -(i as i64),
+            parents: commits[i].parents.clone().into_boxed_slice(),
+        }))
+    };
     let mut taken = std::collections::HashSet::new();
     let mut merged = Vec::new();
     for (i, (commit, change)) in commits.iter().zip(changes).enumerate() {
-        if commit.parent_count < 2 || !commits::is_pull_request_merge(change) {
+        if commit.parents.len() < 2 || !commits::is_pull_request_merge(change) {
             continue;
         }
-        let Ok(raw) = repo.raw().find_commit(commit.oid) else {
+        let Ok(branch) =
+            git::walk::limited(&commit.parents[1..2], &commit.parents[..1], read, || {})
+        else {
             continue;
         };
-        let (Ok(first), Ok(second)) = (raw.parent_id(0), raw.parent_id(1)) else {
-            continue;
-        };
-        let Ok(mut walk) = repo.raw().revwalk() else {
-            continue;
-        };
-        if walk.push(second).is_err() || walk.hide(first).is_err() {
-            continue;
-        }
-        let members: Vec<usize> = walk
-            .filter_map(|oid| oid.ok())
-            .filter_map(|oid| index.get(&oid).copied())
+        let members: Vec<usize> = branch
+            .iter()
+            .filter_map(|oid| index.get(oid).copied())
             .filter(|&j| taken.insert(j))
             .collect();
         merged.push((i, members));
@@ -259,7 +277,7 @@ fn ref_id(name: &str, oid: Oid) -> RefId {
 
 fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<String> {
     let ws = open(cwd, args.config.as_deref())?;
-    let range = read_range(&ws, args, None)?;
+    let range = read_range(&ws, args, None, false)?;
     for w in &range.warnings {
         eprintln!("warning: {w}");
     }
@@ -329,7 +347,7 @@ fn next_version_command(
 ) -> Result<String> {
     let pre = pre.map(parse_pre).transpose()?;
     let ws = open(cwd, args.config.as_deref())?;
-    let range = read_range(&ws, args, None)?;
+    let range = read_range(&ws, args, None, false)?;
     for w in &range.warnings {
         eprintln!("warning: {w}");
     }
@@ -485,7 +503,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
             }
         },
     };
-    let mut range = read_range(&ws, &args.range, requested.as_ref())?;
+    let mut range = read_range(&ws, &args.range, requested.as_ref(), true)?;
     let mut warnings = range.warnings.clone();
 
     // Pull requests: enrich the classified changes before anything is decided from them.
@@ -556,14 +574,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     // Changed paths per commit: the risk engine's evidence. A commit whose trees
     // cannot be read (pruned or missing objects) loses its paths with one warning;
     // the plan goes on.
-    let oids: Vec<Oid> = range.commits.iter().map(|c| c.oid).collect();
-    let mut phase = progress::phase("reading changed paths", Some(oids.len() as u64));
-    let results = ws
-        .repo
-        .changed_paths_many(&oids, git::diff_threads(), &mut |done| {
-            phase.set(done as u64)
-        });
-    phase.finish();
+    let results = range.paths.take().unwrap_or_default();
     let mut commit_paths = Vec::with_capacity(range.commits.len());
     // Distinct paths only: a long range touches the same files again and again.
     let mut distinct_paths = std::collections::HashSet::new();

@@ -57,7 +57,7 @@ static DEFAULT_COMPILED: LazyLock<Option<Compiled>> =
 /// Classifies every commit of the range (newest first, as `git::Repo::walk` returns
 /// them), keeping their order. No path fallback: see `classify_with_paths`.
 pub fn classify(commits: &[Commit], config: &CommitsConfig) -> Vec<Change> {
-    classify_with_paths(commits, config, |_| None)
+    classify_with_paths(commits, config, |_, _| None)
 }
 
 /// Like `classify`, and asks `paths_of` for the changed paths of each commit that is
@@ -65,7 +65,7 @@ pub fn classify(commits: &[Commit], config: &CommitsConfig) -> Vec<Change> {
 pub fn classify_with_paths(
     commits: &[Commit],
     config: &CommitsConfig,
-    mut paths_of: impl FnMut(&Commit) -> Option<Vec<String>>,
+    mut paths_of: impl FnMut(usize, &Commit) -> Option<Vec<String>>,
 ) -> Vec<Change> {
     // The config was validated when it was loaded; the default config always
     // compiles, once per process (callers classify one PR title at a time too).
@@ -91,11 +91,11 @@ pub fn classify_with_paths(
     fold_fixups(&mut items);
     resolve_reverts(&mut items);
     if !compiled.paths.is_empty() {
-        for (item, commit) in items.iter_mut().zip(commits) {
+        for (i, (item, commit)) in items.iter_mut().zip(commits).enumerate() {
             if item.change.category != Category::Unclassified {
                 continue;
             }
-            let Some(paths) = paths_of(commit).filter(|p| !p.is_empty()) else {
+            let Some(paths) = paths_of(i, commit).filter(|p| !p.is_empty()) else {
                 continue;
             };
             if let Some((_, category)) = compiled
@@ -581,6 +581,8 @@ mod tests {
             author_email: "ada@example.com".into(),
             time: 0,
             parent_count: 1,
+            tree: git2::Oid::ZERO_SHA1,
+            parents: Vec::new(),
         }
     }
 
@@ -882,7 +884,7 @@ category = "operations"
             commit(3, "Misc"),
             commit(4, "chore: docs only but conventional"),
         ];
-        let paths = |c: &Commit| -> Option<Vec<String>> {
+        let paths = |_, c: &Commit| -> Option<Vec<String>> {
             Some(match &c.id[..7] {
                 "0000001" => vec!["docs/guide.md".into(), "README.md".into()],
                 "0000002" => vec!["tests/cli/x.rs".into()],
@@ -915,6 +917,8 @@ mod robustness {
             author_email: "a@x".into(),
             time: 0,
             parent_count: 2,
+            tree: git2::Oid::ZERO_SHA1,
+            parents: Vec::new(),
         }
     }
 

@@ -252,6 +252,8 @@ mod tests {
                 author_email: "a@x".into(),
                 time: 0,
                 parent_count: 1,
+                tree: git2::Oid::ZERO_SHA1,
+                parents: Vec::new(),
             })
             .collect();
         classify(&commits, &CommitsConfig::default())

@@ -7,11 +7,13 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use git2::{ObjectType, Oid, Repository, Sort};
+use git2::{ObjectType, Oid, Repository};
 use regex::Regex;
 use semver::Version;
 
 use crate::error::{Context, Error, Result};
+
+pub mod walk;
 
 /// An open repository and its work-tree root.
 pub struct Repo {
@@ -31,6 +33,29 @@ pub struct Commit {
     /// Author time, seconds since the epoch.
     pub time: i64,
     pub parent_count: usize,
+    /// The commit's tree and parents, as read in the walk: the diff phase and the
+    /// pull-request folding work from these instead of reading commits again.
+    pub tree: Oid,
+    pub parents: Vec<Oid>,
+}
+
+impl Commit {
+    fn read(commit: &git2::Commit<'_>) -> Commit {
+        let author = commit.author();
+        let oid = commit.id();
+        let parents: Vec<Oid> = commit.parent_ids().collect();
+        Commit {
+            oid,
+            id: oid.to_string(),
+            message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
+            author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
+            author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
+            time: author.when().seconds(),
+            parent_count: parents.len(),
+            tree: commit.tree_id(),
+            parents,
+        }
+    }
 }
 
 /// A tag whose name is a release version.
@@ -183,73 +208,96 @@ impl Repo {
         self.walk_with(from, to, &mut || {})
     }
 
-    /// `walk`, calling `on_commit` after each commit read (progress feedback).
+    /// `walk`, calling `on_commit` after each commit of the range is read (progress
+    /// feedback). Each commit is read once (`walk::limited`).
     pub fn walk_with(
         &self,
         from: Option<Oid>,
         to: Oid,
         on_commit: &mut dyn FnMut(),
     ) -> Result<Vec<Commit>> {
-        let mut walk = self
-            .inner
-            .revwalk()
-            .runtime_context(|| "cannot walk history".into())?;
-        walk.set_sorting(Sort::TIME)
-            .runtime_context(|| "cannot walk history".into())?;
-        walk.push(to)
-            .runtime_context(|| format!("cannot walk history from {to}"))?;
-        if let Some(from) = from {
-            walk.hide(from)
-                .runtime_context(|| format!("cannot exclude history of {from}"))?;
-        }
-        let mut commits = Vec::new();
-        for oid in walk {
-            let oid = oid.runtime_context(|| "cannot read history".into())?;
-            let commit = self
-                .inner
-                .find_commit(oid)
-                .runtime_context(|| format!("cannot read commit {oid}"))?;
-            let author = commit.author();
-            commits.push(Commit {
-                oid,
-                id: oid.to_string(),
-                message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
-                author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
-                author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),
-                time: author.when().seconds(),
-                parent_count: commit.parent_count(),
-            });
-            on_commit();
-        }
-        Ok(commits)
+        let shallow = self.inner.is_shallow();
+        // Kept in read order and sorted into walk order afterwards: one copy of the
+        // range's commits at a time.
+        let mut read: Vec<Commit> = Vec::new();
+        let order = walk::limited(
+            &[to],
+            from.as_slice(),
+            |oid, hidden| {
+                let commit = match self.inner.find_commit(oid) {
+                    Ok(commit) => commit,
+                    // A shallow clone's boundary: its parents were never fetched.
+                    Err(e) if shallow && e.code() == git2::ErrorCode::NotFound => return Ok(None),
+                    Err(e) => {
+                        return Err(e).runtime_context(|| format!("cannot read commit {oid}"))
+                    }
+                };
+                let visit = walk::Visit {
+                    time: commit.time().seconds(),
+                    parents: commit.parent_ids().collect(),
+                };
+                if !hidden {
+                    read.push(Commit::read(&commit));
+                }
+                Ok(Some(visit))
+            },
+            on_commit,
+        )?;
+        let rank: HashMap<Oid, usize> = order.into_iter().zip(0..).collect();
+        // Commits first read as in range and then found excluded (clock skew) go.
+        read.retain(|c| rank.contains_key(&c.oid));
+        read.sort_unstable_by_key(|c| rank[&c.oid]);
+        Ok(read)
     }
 
-    /// `changed_paths` of every commit in `oids`, in the same order, computed on up
-    /// to `threads` threads (one libgit2 repository per thread: libgit2 objects are
-    /// not shared across threads). Each thread takes a contiguous slice of the range,
-    /// so a commit's parent tree is usually still in that thread's object cache.
+    /// `changed_paths` of every commit of a walked range, in the same order, computed
+    /// on up to `threads` threads (one libgit2 repository per thread: libgit2 objects
+    /// are not shared across threads). Trees come from the walk, so no commit is read
+    /// again (except the parents just outside the range). Each thread takes a
+    /// contiguous slice, so a commit's parent tree is usually the one it just read.
     /// `on_progress(done)` is called on the calling thread only.
     pub fn changed_paths_many(
         &self,
-        oids: &[Oid],
+        commits: &[Commit],
         threads: usize,
         on_progress: &mut dyn FnMut(usize),
     ) -> Vec<Result<Vec<PathChange>>> {
+        let trees: HashMap<Oid, Oid> = commits.iter().map(|c| (c.oid, c.tree)).collect();
+        let jobs: Vec<Result<DiffJob>> = commits
+            .iter()
+            .map(|c| {
+                let parent_tree = match c.parents.first() {
+                    None => None,
+                    Some(_) if c.parents.len() > 1 => None,
+                    Some(parent) => Some(match trees.get(parent) {
+                        Some(tree) => *tree,
+                        None => self.tree_of(*parent)?,
+                    }),
+                };
+                Ok(DiffJob {
+                    commit: c.oid,
+                    tree: c.tree,
+                    parent_tree,
+                    merge: c.parents.len() > 1,
+                })
+            })
+            .collect();
+        drop(trees);
         let threads = threads.clamp(1, 16);
-        if threads == 1 || oids.len() < PARALLEL_MIN_COMMITS {
+        if threads == 1 || jobs.len() < PARALLEL_MIN_COMMITS {
             let mut cache = TreeCache::default();
-            return oids
+            return jobs
                 .iter()
                 .enumerate()
-                .map(|(i, oid)| {
-                    let paths = self.changed_paths_cached(*oid, &mut cache);
+                .map(|(i, job)| {
+                    let paths = self.diff_job(job, &mut cache);
                     on_progress(i + 1);
                     paths
                 })
                 .collect();
         }
-        let chunk = oids.len().div_ceil(threads);
-        let mut chunks = oids.chunks(chunk);
+        let chunk = jobs.len().div_ceil(threads);
+        let mut chunks = jobs.chunks(chunk);
         let first = chunks.next().unwrap_or(&[]);
         let done = std::sync::atomic::AtomicUsize::new(0);
         let git_dir = self.inner.path().to_path_buf();
@@ -267,8 +315,8 @@ impl Repo {
                         Some(
                             slice
                                 .iter()
-                                .map(|oid| {
-                                    let paths = repo.changed_paths_cached(*oid, &mut cache);
+                                .map(|job| {
+                                    let paths = repo.diff_job(job, &mut cache);
                                     done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                                     paths
                                 })
@@ -278,10 +326,10 @@ impl Repo {
                     (slice, handle)
                 })
                 .collect();
-            let mut results = Vec::with_capacity(oids.len());
+            let mut results = Vec::with_capacity(jobs.len());
             let mut cache = TreeCache::default();
-            for oid in first {
-                results.push(self.changed_paths_cached(*oid, &mut cache));
+            for job in first {
+                results.push(self.diff_job(job, &mut cache));
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 on_progress(n);
             }
@@ -289,11 +337,14 @@ impl Repo {
                 match handle.join().ok().flatten() {
                     Some(part) => results.extend(part),
                     // The thread could not open the repository: do its share here.
-                    None => results.extend(slice.iter().map(|oid| self.changed_paths(*oid))),
+                    None => {
+                        let mut cache = TreeCache::default();
+                        results.extend(slice.iter().map(|job| self.diff_job(job, &mut cache)))
+                    }
                 }
                 on_progress(done.load(std::sync::atomic::Ordering::Relaxed));
             }
-            on_progress(oids.len());
+            on_progress(jobs.len());
             results
         })
     }
@@ -302,43 +353,54 @@ impl Repo {
     /// commit). Merge commits report nothing, as `git log --name-status` does: their
     /// changes belong to the merged commits. Only trees are compared, never content.
     pub fn changed_paths(&self, commit: Oid) -> Result<Vec<PathChange>> {
-        self.changed_paths_cached(commit, &mut TreeCache::default())
+        let read = self
+            .inner
+            .find_commit(commit)
+            .runtime_context(|| format!("cannot read commit {commit}"))?;
+        let merge = read.parent_count() > 1;
+        let parent_tree = match read.parent_ids().next() {
+            Some(parent) if !merge => Some(self.tree_of(parent)?),
+            _ => None,
+        };
+        let job = Ok(DiffJob {
+            commit,
+            tree: read.tree_id(),
+            parent_tree,
+            merge,
+        });
+        self.diff_job(&job, &mut TreeCache::default())
     }
 
-    fn changed_paths_cached<'r>(
+    fn tree_of(&self, commit: Oid) -> Result<Oid> {
+        self.inner
+            .find_commit(commit)
+            .map(|c| c.tree_id())
+            .runtime_context(|| format!("cannot read commit {commit}"))
+    }
+
+    fn diff_job<'r>(
         &'r self,
-        commit: Oid,
+        job: &Result<DiffJob>,
         cache: &mut TreeCache<'r>,
     ) -> Result<Vec<PathChange>> {
-        cache.next_commit();
-        // Newest first, this commit is usually the previous one's parent: reuse it.
-        let commit = match cache.parent.take() {
-            Some(parent) if parent.id() == commit => parent,
-            _ => self
-                .inner
-                .find_commit(commit)
-                .runtime_context(|| format!("cannot read commit {commit}"))?,
+        let job = match job {
+            Ok(job) => job,
+            Err(e) => return Err(Error::runtime(e.to_string())),
         };
-        if commit.parent_count() > 1 {
+        cache.next_commit();
+        if job.merge {
             return Ok(Vec::new());
         }
         let tree = cache
-            .get(&self.inner, commit.tree_id())
-            .runtime_context(|| format!("cannot read tree of {}", commit.id()))?;
-        let parent_tree = match commit.parent_ids().next() {
-            Some(parent) => {
-                let parent = self
-                    .inner
-                    .find_commit(parent)
-                    .runtime_context(|| format!("cannot read commit {parent}"))?;
-                let tree = cache
-                    .get(&self.inner, parent.tree_id())
-                    .runtime_context(|| format!("cannot read tree of {}", parent.id()))?;
-                cache.parent = Some(parent);
-                Some(tree)
-            }
-            None => None,
-        };
+            .get(&self.inner, job.tree)
+            .runtime_context(|| format!("cannot read tree of {}", job.commit))?;
+        let parent_tree =
+            match job.parent_tree {
+                Some(id) => Some(cache.get(&self.inner, id).runtime_context(|| {
+                    format!("cannot read the parent tree of {}", job.commit)
+                })?),
+                None => None,
+            };
         let mut changes = Vec::new();
         let mut prefix = Vec::new();
         diff_trees(
@@ -349,7 +411,7 @@ impl Repo {
             &mut prefix,
             &mut changes,
         )
-        .runtime_context(|| format!("cannot diff commit {}", commit.id()))?;
+        .runtime_context(|| format!("cannot diff commit {}", job.commit))?;
         Ok(changes)
     }
 
@@ -452,8 +514,14 @@ pub fn tag_version(name: &str, pattern: &Regex) -> Option<Version> {
 struct TreeCache<'r> {
     current: HashMap<Oid, git2::Tree<'r>>,
     previous: HashMap<Oid, git2::Tree<'r>>,
-    /// The first parent of the commit diffed last.
-    parent: Option<git2::Commit<'r>>,
+}
+
+/// One commit's diff: its tree against its first parent's (`None`: a root commit).
+struct DiffJob {
+    commit: Oid,
+    tree: Oid,
+    parent_tree: Option<Oid>,
+    merge: bool,
 }
 
 impl<'r> TreeCache<'r> {
@@ -733,9 +801,14 @@ mod diff_tests {
         }
         // The batch API returns the same, in order, sequential or threaded.
         let newest_first: Vec<Oid> = ids.iter().rev().copied().collect();
+        let walked = repo.walk(None, *ids.last().unwrap()).unwrap();
+        assert_eq!(
+            walked.iter().map(|c| c.oid).collect::<Vec<_>>(),
+            newest_first
+        );
         for threads in [1, 2] {
             let many: Vec<Vec<(char, String)>> = repo
-                .changed_paths_many(&newest_first, threads, &mut |_| {})
+                .changed_paths_many(&walked, threads, &mut |_| {})
                 .into_iter()
                 .map(|r| r.unwrap().into_iter().map(|c| (c.status, c.path)).collect())
                 .collect();

@@ -53,6 +53,8 @@ fn classify_title(title: &str, config: &CommitsConfig) -> Option<Change> {
         author_email: String::new(),
         time: 0,
         parent_count: 1,
+        tree: git2::Oid::ZERO_SHA1,
+        parents: Vec::new(),
     };
     commits::classify(&[commit], config)
         .into_iter()
@@ -259,6 +261,8 @@ mod tests {
             author_email: "ada@example.com".into(),
             time: 0,
             parent_count: parents,
+            tree: git2::Oid::ZERO_SHA1,
+            parents: Vec::new(),
         };
         commits::classify(&[commit], &CommitsConfig::default()).remove(0)
     }
