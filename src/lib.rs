@@ -227,7 +227,7 @@ fn read_range(
 /// range's own commits in memory: every path from a merge to a commit of the range
 /// stays inside the range, so no commit is read again.
 fn pull_request_branches(commits: &[git::Commit], changes: &[Change]) -> Vec<(usize, Vec<usize>)> {
-    let index: std::collections::HashMap<Oid, usize> = commits
+    let index: rustc_hash::FxHashMap<Oid, usize> = commits
         .iter()
         .enumerate()
         .map(|(i, c)| (c.oid, i))

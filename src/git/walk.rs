@@ -8,7 +8,11 @@
 //! commit once, and the walk stops as soon as nothing it could still reach matters.
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::BinaryHeap;
+#[cfg(test)]
+use std::collections::HashMap;
+
+use rustc_hash::FxHashMap;
 
 use git2::Oid;
 
@@ -50,7 +54,7 @@ pub fn limited<E>(
     let mut walk = Walk {
         read,
         nodes: Vec::new(),
-        index: HashMap::new(),
+        index: FxHashMap::default(),
         heap: BinaryHeap::new(),
         seq: 0,
         live: 0,
@@ -102,7 +106,7 @@ pub fn limited<E>(
 struct Walk<R> {
     read: R,
     nodes: Vec<Node>,
-    index: HashMap<Oid, usize>,
+    index: FxHashMap<Oid, usize>,
     /// Newest first; among equal times, first queued first.
     heap: BinaryHeap<(i64, Reverse<u64>, usize)>,
     seq: u64,

@@ -210,7 +210,10 @@ fn path_hits(
                 status: pc.status,
                 commits: Vec::new(),
             });
-            if !hit.commits.iter().any(|c| c.id == change.id) {
+            // One commit's paths come together: only the last entry can repeat it
+            // (a path hit again through a rename). Scanning every commit of a busy
+            // file (a lockfile bumped thousands of times) was quadratic.
+            if hit.commits.last().is_none_or(|c| c.id != change.id) {
                 hit.commits.push(CommitRef::of(change));
             }
             first_status.insert(pc.path.clone(), pc.status);
@@ -284,15 +287,15 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
             .collect()
     };
 
-    let mut areas = BTreeSet::new();
+    let mut areas: BTreeSet<&str> = BTreeSet::new();
     for cp in input.commit_paths {
         if !by_id.contains_key(cp.id.as_str()) {
             continue;
         }
         for pc in &cp.paths {
             areas.insert(match pc.path.split_once('/') {
-                Some((top, _)) => top.to_string(),
-                None => "(root)".to_string(),
+                Some((top, _)) => top,
+                None => "(root)",
             });
         }
     }
@@ -364,7 +367,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
         files: input.totals.files,
         insertions: input.totals.insertions,
         deletions: input.totals.deletions,
-        areas: areas.into_iter().collect(),
+        areas: areas.into_iter().map(str::to_string).collect(),
         features: refs(&|c| c.category == Category::Features),
         breaking: refs(&|c| c.breaking),
         migrations,
