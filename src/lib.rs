@@ -196,6 +196,7 @@ fn read_range(
         phase.finish();
         paths
     });
+    let mut phase = progress::phase("classifying", Some(commits.len() as u64));
     // Without the paths of every commit, diff only the commits the messages leave
     // unclassified (the path fallback): a conventional history costs no diff here.
     let mut changes = commits::classify_with_paths(&commits, &ws.config.commits, |i, commit| {
@@ -207,6 +208,8 @@ fn read_range(
     });
     let merged = pull_request_branches(&commits, &changes);
     commits::fold_pull_request_commits(&mut changes, &merged);
+    phase.set(commits.len() as u64);
+    phase.finish();
     let mut tagged: Vec<Version> = tags.values().flatten().map(|t| t.version.clone()).collect();
     tagged.sort();
     Ok(RangeData {
@@ -574,6 +577,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     // Changed paths per commit: the risk engine's evidence. A commit whose trees
     // cannot be read (pruned or missing objects) loses its paths with one warning;
     // the plan goes on.
+    let mut phase = progress::phase("assessing risks", Some(range.commits.len() as u64));
     let results = range.paths.take().unwrap_or_default();
     let mut commit_paths = Vec::with_capacity(range.commits.len());
     // Distinct paths only: a long range touches the same files again and again.
@@ -667,6 +671,8 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     );
     // The per-commit inputs of the risk engine are the bulk of a long range's memory.
     drop((messages, texts, commit_paths));
+    phase.set(range.commits.len() as u64);
+    phase.finish();
     let strategy = risk::choose_strategy(&assessment, &ws.config.deploy);
     let rollback = risk::plan_rollback(
         range.previous.as_ref().map(|t| risk::RollbackTarget {
@@ -736,7 +742,10 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
             .as_ref()
             .map(|d| ws.repo.root().join(d))
     });
+    let mut phase = progress::phase("rendering documents", Some(plan.range.commits as u64));
     let mut documents = render::render_all(&plan, templates_dir.as_deref())?;
+    phase.set(plan.range.commits as u64);
+    phase.finish();
     let stamp = chrono::DateTime::parse_from_rfc3339(&plan.planning_started)
         .unwrap_or(now)
         .with_timezone(&chrono::Utc);

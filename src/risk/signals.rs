@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use globset::GlobSet;
+use rustc_hash::FxHashMap;
 use regex::Regex;
 use serde::Serialize;
 
@@ -177,8 +178,12 @@ pub(super) fn ships(change: &Change) -> bool {
     change.category != Category::Reverted
 }
 
+/// The shipping changes by commit id. Hashed: every signal looks up each commit of
+/// the range in it.
+type ById<'a> = FxHashMap<&'a str, &'a Change>;
+
 /// The commit ids whose paths count, mapped to their change.
-fn shipping(changes: &[Change]) -> BTreeMap<&str, &Change> {
+fn shipping(changes: &[Change]) -> ById<'_> {
     changes
         .iter()
         .filter(|c| ships(c))
@@ -187,11 +192,16 @@ fn shipping(changes: &[Change]) -> BTreeMap<&str, &Change> {
 }
 
 /// Paths matching `is_hit`, with the shipping commits that changed them.
-fn path_hits(
-    commit_paths: &[CommitPaths],
-    by_id: &BTreeMap<&str, &Change>,
+fn path_hits<'c>(
+    commit_paths: &'c [CommitPaths],
+    by_id: &ById<'_>,
     is_hit: impl Fn(&str) -> bool,
 ) -> Vec<PathHit> {
+    // A long range touches the same few thousand files again and again: match each
+    // distinct path against the globs once.
+    let mut matches: FxHashMap<&'c str, bool> = FxHashMap::default();
+    let mut is_hit =
+        |path: &'c str| -> bool { *matches.entry(path).or_insert_with(|| is_hit(path)) };
     let mut hits: BTreeMap<String, PathHit> = BTreeMap::new();
     // The status in the oldest commit that touched each path.
     let mut first_status: BTreeMap<String, char> = BTreeMap::new();
@@ -201,7 +211,7 @@ fn path_hits(
             continue;
         };
         for pc in &cp.paths {
-            let matched = is_hit(&pc.path) || pc.old_path.as_deref().is_some_and(&is_hit);
+            let matched = is_hit(&pc.path) || pc.old_path.as_deref().is_some_and(&mut is_hit);
             if !matched {
                 continue;
             }
@@ -411,8 +421,10 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
     }
 }
 
-fn flag_touches(input: &RiskInput<'_>, by_id: &BTreeMap<&str, &Change>) -> Vec<FlagTouch> {
+fn flag_touches(input: &RiskInput<'_>, by_id: &ById<'_>) -> Vec<FlagTouch> {
     let mut touches = Vec::new();
+    let mut by_commit: Vec<&Change> = by_id.values().copied().collect();
+    by_commit.sort_unstable_by_key(|c| c.id.as_str());
     for flag in input.flags {
         let mut evidence = Vec::new();
         if !flag.paths.is_empty() {
@@ -421,7 +433,7 @@ fn flag_touches(input: &RiskInput<'_>, by_id: &BTreeMap<&str, &Change>) -> Vec<F
                 evidence.push(format!("guarded path {}", hit.line()));
             }
         }
-        for change in by_id.values() {
+        for change in &by_commit {
             let message = input
                 .messages
                 .get(&change.id)
