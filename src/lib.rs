@@ -199,13 +199,18 @@ fn read_range(
     let mut phase = progress::phase("classifying", Some(commits.len() as u64));
     // Without the paths of every commit, diff only the commits the messages leave
     // unclassified (the path fallback): a conventional history costs no diff here.
+    let mut trees = None;
     let mut changes = commits::classify_with_paths(&commits, &ws.config.commits, |i, commit| {
         let names = |paths: &[git::PathChange]| paths.iter().map(|p| p.path.clone()).collect();
         match &paths {
             Some(all) => all[i].as_ref().ok().map(|p| names(p)),
-            None => repo.changed_paths(commit.oid).ok().map(|p| names(&p)),
+            None => {
+                let trees = trees.get_or_insert_with(|| git::range_trees(&commits));
+                repo.changed_paths_in(commit, trees).ok().map(|p| names(&p))
+            }
         }
     });
+    drop(trees);
     let merged = pull_request_branches(&commits, &changes);
     commits::fold_pull_request_commits(&mut changes, &merged);
     phase.set(commits.len() as u64);
@@ -242,7 +247,7 @@ fn pull_request_branches(commits: &[git::Commit], changes: &[Change]) -> Vec<(us
             parents: commits[i].parents.clone().into_boxed_slice(),
         }))
     };
-    let mut taken = std::collections::HashSet::new();
+    let mut taken = rustc_hash::FxHashSet::default();
     let mut merged = Vec::new();
     for (i, (commit, change)) in commits.iter().zip(changes).enumerate() {
         if commit.parents.len() < 2 || !commits::is_pull_request_merge(change) {
@@ -581,7 +586,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     let results = range.paths.take().unwrap_or_default();
     let mut commit_paths = Vec::with_capacity(range.commits.len());
     // Distinct paths only: a long range touches the same files again and again.
-    let mut distinct_paths = std::collections::HashSet::new();
+    let mut distinct_paths = rustc_hash::FxHashSet::default();
     for (commit, result) in range.commits.iter().zip(results) {
         match result {
             Ok(paths) => {

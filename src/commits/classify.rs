@@ -15,7 +15,7 @@
 //! 6. non-conventional: CVE/GHSA references → security, dependency-bot subjects →
 //!    dependencies, else the path fallback, else `unclassified`.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -440,7 +440,7 @@ fn authors(commit: &Commit) -> Vec<String> {
 
 /// Index of each subject (and, for merged PRs, title), for matching fixups and reverts.
 fn subjects(items: &[Item]) -> HashMap<&str, Vec<usize>> {
-    let mut map: HashMap<&str, Vec<usize>> = HashMap::new();
+    let mut map: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, item) in items.iter().enumerate() {
         map.entry(item.change.subject.as_str()).or_default().push(i);
         if item.change.summary != item.change.subject {
@@ -490,8 +490,8 @@ fn resolve_reverts(items: &mut [Item]) {
         let by_subject = subjects(items);
         // Full ids by exact lookup; abbreviated ones (rare) by their 7-character
         // prefix bucket, which random commit ids keep tiny.
-        let mut by_id: HashMap<&str, usize> = HashMap::new();
-        let mut by_prefix: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_id: HashMap<&str, usize> = HashMap::default();
+        let mut by_prefix: HashMap<&str, Vec<usize>> = HashMap::default();
         let abbreviated = items.iter().any(
             |item| matches!(&item.pending, Pending::Revert { id: Some(id), .. } if id.len() < 40),
         );
@@ -531,7 +531,7 @@ fn resolve_reverts(items: &mut [Item]) {
             root[i] = root[t];
         }
     }
-    let mut chain_depth: HashMap<usize, usize> = HashMap::new();
+    let mut chain_depth: HashMap<usize, usize> = HashMap::default();
     // The first revert of each commit: the nearest newer one (largest index below it).
     let mut reverter: Vec<Option<usize>> = vec![None; n];
     for i in 0..n {

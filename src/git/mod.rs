@@ -265,26 +265,8 @@ impl Repo {
         threads: usize,
         on_progress: &mut dyn FnMut(usize),
     ) -> Vec<Result<Vec<PathChange>>> {
-        let trees: FxHashMap<Oid, Oid> = commits.iter().map(|c| (c.oid, c.tree)).collect();
-        let jobs: Vec<Result<DiffJob>> = commits
-            .iter()
-            .map(|c| {
-                let parent_tree = match c.parents.first() {
-                    None => None,
-                    Some(_) if c.parents.len() > 1 => None,
-                    Some(parent) => Some(match trees.get(parent) {
-                        Some(tree) => *tree,
-                        None => self.tree_of(*parent)?,
-                    }),
-                };
-                Ok(DiffJob {
-                    commit: c.oid,
-                    tree: c.tree,
-                    parent_tree,
-                    merge: c.parents.len() > 1,
-                })
-            })
-            .collect();
+        let trees = range_trees(commits);
+        let jobs: Vec<Result<DiffJob>> = commits.iter().map(|c| self.job(c, &trees)).collect();
         drop(trees);
         let odb = match self.odb() {
             Ok(odb) => odb,
@@ -360,6 +342,34 @@ impl Repo {
             }
             on_progress(jobs.len());
             results
+        })
+    }
+
+    /// `changed_paths` of one commit of a walked range, whose trees (`range_trees`)
+    /// spare reading commits: only the trees that differ are read.
+    pub fn changed_paths_in(
+        &self,
+        commit: &Commit,
+        range_trees: &FxHashMap<Oid, Oid>,
+    ) -> Result<Vec<PathChange>> {
+        let job = self.job(commit, range_trees);
+        self.diff_job(&self.odb()?, &job, &mut TreeCache::default())
+    }
+
+    fn job(&self, c: &Commit, range_trees: &FxHashMap<Oid, Oid>) -> Result<DiffJob> {
+        let parent_tree = match c.parents.first() {
+            None => None,
+            Some(_) if c.parents.len() > 1 => None,
+            Some(parent) => Some(match range_trees.get(parent) {
+                Some(tree) => *tree,
+                None => self.tree_of(*parent)?,
+            }),
+        };
+        Ok(DiffJob {
+            commit: c.oid,
+            tree: c.tree,
+            parent_tree,
+            merge: c.parents.len() > 1,
         })
     }
 
@@ -477,6 +487,11 @@ impl Repo {
             .ok()
             .map(str::to_string)
     }
+}
+
+/// Each commit of a walked range by its tree, for `changed_paths_in`.
+pub fn range_trees(commits: &[Commit]) -> FxHashMap<Oid, Oid> {
+    commits.iter().map(|c| (c.oid, c.tree)).collect()
 }
 
 /// Below this many commits, threads cost more than they save.
