@@ -19,6 +19,7 @@ pub mod risk;
 pub mod schedule;
 pub mod team;
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{Duration, NaiveDate};
@@ -38,19 +39,57 @@ use crate::plan::summary::{self, Report};
 use crate::plan::write;
 use crate::plan::{Files, Plan, PreviousRelease, Range, RefId, Scope};
 
+/// What a command prints on stdout, once it has succeeded.
+pub enum Output {
+    Text(String),
+    /// Pretty JSON and a newline, serialized straight into stdout: a long range's
+    /// JSON is never held in memory whole.
+    Json(Box<dyn WriteJson>),
+}
+
+/// A value `Output::Json` can print, whatever its type.
+pub trait WriteJson {
+    fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()>;
+}
+
+impl<T: Serialize> WriteJson for T {
+    fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()> {
+        serde_json::to_writer_pretty(out, self)
+    }
+}
+
+impl Output {
+    pub fn json(value: impl Serialize + 'static) -> Output {
+        Output::Json(Box::new(value))
+    }
+
+    /// Writes the output to `out` (buffer it: JSON comes in small pieces). A
+    /// serialization failure is an `InvalidData` error, a failed write keeps its kind.
+    pub fn write_to(&self, out: &mut dyn Write) -> std::io::Result<()> {
+        match self {
+            Output::Text(text) => out.write_all(text.as_bytes()),
+            Output::Json(value) => {
+                value.write_json(out)?;
+                out.write_all(b"\n")
+            }
+        }
+    }
+}
+
 /// Runs a parsed command line; returns what to print on stdout.
-pub fn run(cli: Cli) -> Result<String> {
+pub fn run(cli: Cli) -> Result<Output> {
     progress::configure(cli.quiet);
     let cwd = std::env::current_dir()
         .map_err(|e| Error::runtime(format!("cannot read the current directory: {e}")))?;
     match cli.command {
         Command::Plan(args) => plan_command(&cwd, args),
-        Command::Comment(args) => comment_command(&cwd, args),
+        Command::Comment(args) => comment_command(&cwd, args).map(Output::Text),
         Command::Scope(args) => scope_command(&cwd, &args.range, args.format),
         Command::NextVersion(args) => {
             next_version_command(&cwd, &args.range, args.pre.as_deref(), args.explain)
+                .map(Output::Text)
         }
-        Command::Init(args) => init_command(&cwd, args.path.as_deref()),
+        Command::Init(args) => init_command(&cwd, args.path.as_deref()).map(Output::Text),
         Command::Templates(TemplatesCommand::Export { dir }) => {
             let written = render::export(&cwd.join(&dir))?;
             let mut out = format!("Wrote {} templates to {}:\n", written.len(), dir.display());
@@ -61,7 +100,7 @@ pub fn run(cli: Cli) -> Result<String> {
                 "Edit them, then run `relplan plan --templates {}` (or set templates.dir in .relplan.toml).\n",
                 dir.display()
             ));
-            Ok(out)
+            Ok(Output::Text(out))
         }
     }
 }
@@ -287,10 +326,10 @@ fn pull_request_branches(commits: &[git::Commit], changes: &[Change]) -> Vec<(us
 
 /// The JSON contract of `relplan scope --format json` (DESIGN.md).
 #[derive(Serialize)]
-struct ScopeJson<'a> {
+struct ScopeJson {
     from: Option<RefId>,
     to: RefId,
-    changes: &'a [Change],
+    changes: Vec<Change>,
 }
 
 fn ref_id(name: &str, oid: Oid) -> RefId {
@@ -300,7 +339,7 @@ fn ref_id(name: &str, oid: Oid) -> RefId {
     }
 }
 
-fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<String> {
+fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<Output> {
     let ws = open(cwd, args.config.as_deref())?;
     let range = read_range(&ws, args, None, false)?;
     for w in &range.warnings {
@@ -308,12 +347,12 @@ fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<St
     }
     match format {
         ScopeFormat::Json => {
-            let json = ScopeJson {
+            // The commits (messages included) are dropped before the JSON is written.
+            Ok(Output::json(ScopeJson {
                 from: range.from.as_ref().map(|(n, o)| ref_id(n, *o)),
                 to: ref_id(&range.to.0, range.to.1),
-                changes: &range.changes,
-            };
-            to_json(&json)
+                changes: range.changes,
+            }))
         }
         ScopeFormat::Markdown => {
             let scope = Scope::from_changes(range.changes);
@@ -336,7 +375,7 @@ fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<St
                     out.push_str(&format!("- {} ({})\n", c.summary, c.short_id));
                 }
             }
-            Ok(out)
+            Ok(Output::Text(out))
         }
     }
 }
@@ -446,7 +485,7 @@ struct Built {
     github_note: String,
 }
 
-fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
+fn plan_command(cwd: &Path, args: PlanArgs) -> Result<Output> {
     let env = github::Env::from_process();
     let built = build_plan(cwd, &args, &env)?;
     eprintln!("note: {}", built.github_note);
@@ -503,11 +542,11 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<String> {
             &plan.warnings,
         )?;
     }
-    match args.format {
-        Format::Text => Ok(summary::text(&report)),
-        Format::Markdown => Ok(summary::markdown(&report)),
-        Format::Json => to_json(&plan),
-    }
+    Ok(match args.format {
+        Format::Text => Output::Text(summary::text(&report)),
+        Format::Markdown => Output::Text(summary::markdown(&report)),
+        Format::Json => Output::json(plan),
+    })
 }
 
 fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
@@ -1079,13 +1118,6 @@ fn metadata(plan: &Plan) -> serde_json::Map<String, serde_json::Value> {
         serde_json::Value::Object(map) => map,
         _ => serde_json::Map::new(),
     }
-}
-
-fn to_json<T: Serialize>(value: &T) -> Result<String> {
-    let mut text = serde_json::to_string_pretty(value)
-        .map_err(|e| Error::runtime(format!("cannot serialize JSON: {e}")))?;
-    text.push('\n');
-    Ok(text)
 }
 
 /// `path` relative to `base` when it lies under it, for messages.

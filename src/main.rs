@@ -1,6 +1,6 @@
 //! The `relplan` binary: parse arguments, run, map the result to an exit code.
 
-use std::io::Write;
+use std::io::{BufWriter, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -15,12 +15,9 @@ fn main() -> ExitCode {
     let cli = relplan::cli::Cli::parse();
     match relplan::run(cli) {
         Ok(output) => {
-            let mut stdout = std::io::stdout().lock();
+            let mut stdout = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
             // A closed pipe (relplan ... | head) is not an error.
-            match stdout
-                .write_all(output.as_bytes())
-                .and_then(|_| stdout.flush())
-            {
+            match output.write_to(&mut stdout).and_then(|_| stdout.flush()) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
                 Err(e) => {

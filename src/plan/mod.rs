@@ -51,17 +51,21 @@ pub struct PreviousRelease {
 pub struct Section {
     pub category: Category,
     pub title: String,
+    #[serde(serialize_with = "render::shared_changes")]
     pub changes: Vec<Arc<Change>>,
 }
 
 /// The classified changes of the range. Sections and `breaking` share the
 /// changes of `changes` (serialized as plain objects, serde's `rc` feature), so a
-/// long range holds each change once.
+/// long range holds each change once; templates read them in place too
+/// (`render::shared_changes`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Scope {
     /// Every commit of the range, newest first.
+    #[serde(serialize_with = "render::shared_changes")]
     pub changes: Vec<Arc<Change>>,
     /// Breaking changes (any category), listed first in documents.
+    #[serde(serialize_with = "render::shared_changes")]
     pub breaking: Vec<Arc<Change>>,
     /// Non-empty categories in document order.
     pub sections: Vec<Section>,

@@ -2,10 +2,14 @@
 //! overridable file by file from a folder. Templates format; they never decide.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
+use minijinja::value::{Enumerator, Object, Value};
 use minijinja::{Environment, UndefinedBehavior};
+use serde::{Serialize, Serializer};
 
 use super::Plan;
+use crate::commits::Change;
 use crate::error::{Error, Result};
 
 /// Every embedded template: its name and text.
@@ -142,6 +146,99 @@ pub fn render_all(plan: &Plan, override_dir: Option<&Path>) -> Result<Vec<Docume
         .collect()
 }
 
+/// The keys of a `Change` in templates: its serde field names, in field order.
+const CHANGE_KEYS: &[&str] = &[
+    "id",
+    "summary",
+    "conventional",
+    "type",
+    "scope",
+    "breaking",
+    "description",
+    "category",
+    "pr",
+    "authors",
+    "short_id",
+    "breaking_note",
+    "time",
+    "subject",
+    "classified_by",
+    "note",
+];
+
+/// Templates read a `Change` in place: the same map its serde serialization gives
+/// (keys, order, values), built field by field on access instead of copied whole
+/// for every list that holds it.
+impl Object for Change {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        // No `..`: a new field of `Change` does not compile until it is listed here
+        // and in `CHANGE_KEYS`.
+        let Change {
+            id,
+            summary,
+            conventional,
+            kind,
+            scope,
+            breaking,
+            description,
+            category,
+            pr,
+            authors,
+            short_id,
+            breaking_note,
+            time,
+            subject,
+            classified_by,
+            note,
+        } = &**self;
+        let value = match key {
+            "id" => Value::from(id),
+            "summary" => Value::from(summary),
+            "conventional" => Value::from(*conventional),
+            "type" => Value::from(kind.as_deref()),
+            "scope" => Value::from(scope.as_deref()),
+            "breaking" => Value::from(*breaking),
+            "description" => Value::from(description.as_deref()),
+            "category" => Value::from(category.as_str()),
+            "pr" => Value::from(*pr),
+            "authors" => authors.iter().map(Value::from).collect(),
+            "short_id" => Value::from(short_id),
+            "breaking_note" => Value::from(breaking_note.as_deref()),
+            "time" => Value::from(time),
+            "subject" => Value::from(subject),
+            "classified_by" => Value::from(*classified_by),
+            "note" => Value::from(note.as_deref()),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(CHANGE_KEYS)
+    }
+}
+
+/// `serialize_with` for the model's lists of shared changes: serde's plain objects
+/// for JSON, the shared `Change` itself for templates (see `impl Object for Change`).
+pub(super) fn shared_changes<S: Serializer>(
+    changes: &[Arc<Change>],
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    if minijinja::value::serializing_for_value() {
+        serializer.collect_seq(
+            changes
+                .iter()
+                .map(|change| Value::from_dyn_object(Arc::clone(change))),
+        )
+    } else {
+        changes.serialize(serializer)
+    }
+}
+
 /// "template scope.md.j2 line 12: undefined value (...)": name and line, always.
 pub fn template_error(e: minijinja::Error) -> Error {
     let name = e.name().unwrap_or("<unknown>").to_string();
@@ -189,5 +286,103 @@ mod strip_pr_tests {
         );
         assert_eq!(super::strip_pr("not a pr (#x)".into()), "not a pr (#x)");
         assert_eq!(super::strip_pr("plain".into()), "plain");
+    }
+}
+
+#[cfg(test)]
+mod change_object_tests {
+    use std::sync::Arc;
+
+    use minijinja::value::Value;
+
+    use crate::commits::{Category, Change};
+    use crate::plan::Scope;
+
+    fn change(id: &str, full: bool) -> Change {
+        let some = |text: &str| full.then(|| text.to_string());
+        Change {
+            id: format!("{id}000000"),
+            summary: "feat(api)!: drop v1 routes (#12)".into(),
+            conventional: full,
+            kind: some("feat"),
+            scope: some("api"),
+            breaking: full,
+            description: some("drop v1 routes (#12)"),
+            category: if full {
+                Category::Features
+            } else {
+                Category::Custom("ops".into())
+            },
+            pr: full.then_some(12),
+            authors: if full {
+                vec!["Ada Lovelace".into(), "Grace Hopper".into()]
+            } else {
+                Vec::new()
+            },
+            short_id: id.into(),
+            breaking_note: some("use /v2"),
+            time: "2026-11-30T10:00:00+00:00".into(),
+            subject: "feat(api)!: drop v1 routes (#12)".into(),
+            classified_by: "type",
+            note: some("reverted by abc1234"),
+        }
+    }
+
+    /// What templates ask of a change: printing, iteration, lookups, filters, tests.
+    const PROBE: &str = "{{ c }}\n{{ c|pprint }}\n{% for k, v in c|items %}{{ k }}={{ v }};{% endfor %}\n\
+        {% for k in c %}{{ k }},{% endfor %}\n{{ c|length }} {{ c|dictsort }} {{ c|list }}\n\
+        {{ c.type is none }} {{ c['type'] }} {{ c.pr }} {{ c.authors|join(', ') }} {{ c.nope is defined }}\n\
+        {{ (c.description if c.description is not none else c.summary)|strip_pr }} {{ c is mapping }} {{ c == c }}";
+
+    fn probe(c: Value) -> String {
+        let env = super::environment(None).unwrap();
+        env.render_str(PROBE, minijinja::context! { c }).unwrap()
+    }
+
+    #[test]
+    fn a_change_reads_like_its_serialization() {
+        for full in [true, false] {
+            let change = change("abc1234", full);
+            let copied = Value::from_serialize(&change);
+            let shared = Value::from_dyn_object(Arc::new(change));
+            let keys = |v: &Value| v.try_iter().unwrap().collect::<Vec<_>>();
+            assert_eq!(keys(&shared), keys(&copied));
+            for key in keys(&copied) {
+                let (a, b) = (
+                    shared.get_item(&key).unwrap(),
+                    copied.get_item(&key).unwrap(),
+                );
+                assert_eq!((a.kind(), &a), (b.kind(), &b), "{key}");
+            }
+            assert_eq!(shared, copied);
+            assert_eq!(probe(shared), probe(copied));
+        }
+    }
+
+    #[test]
+    fn templates_read_the_plan_s_changes_in_place() {
+        let scope = Scope::from_changes(vec![change("abc1234", true), change("def5678", false)]);
+        let value = Value::from_serialize(&scope);
+        let first = &scope.changes[0];
+        for path in ["changes", "breaking", "sections"] {
+            let list = value.get_attr(path).unwrap();
+            let item = match path {
+                "sections" => list
+                    .get_item(&Value::from(0))
+                    .and_then(|s| s.get_attr("changes"))
+                    .and_then(|c| c.get_item(&Value::from(0))),
+                _ => list.get_item(&Value::from(0)),
+            }
+            .unwrap();
+            let shared = item.downcast_object::<Change>().expect("a shared Change");
+            assert!(Arc::ptr_eq(&shared, first), "{path}");
+        }
+        // JSON keeps serde's plain objects.
+        let json = serde_json::to_value(&scope).unwrap();
+        assert_eq!(
+            json["breaking"][0],
+            serde_json::to_value(first.as_ref()).unwrap()
+        );
+        assert_eq!(json["sections"][0]["changes"][0], json["changes"][0]);
     }
 }

@@ -249,6 +249,47 @@ fn custom_templates_override_one_file_at_a_time() {
 }
 
 #[test]
+fn a_template_walks_a_change_like_a_map() {
+    let repo = released_repo();
+    // Each line ends in text: a newline right after a block tag is trimmed.
+    repo.write(
+        "tpl/scope.md.j2",
+        "{% for section in plan.scope.sections %}{% for c in section.changes %}\
+         {% for key in c %}{{ key }} {% endfor %}|\n\
+         {% for key, value in c|items if key not in ['id', 'short_id', 'time'] %}{{ key }}={{ value }};{% endfor %}|\n\
+         {{ c|length }} {{ c.authors|join(',') }} {{ c.description|strip_pr }}\n\
+         {% endfor %}{% endfor %}",
+    );
+    repo.relplan()
+        .args([
+            "plan",
+            "1.4.0",
+            "--date",
+            "2026-12-15",
+            "--templates",
+            "tpl",
+        ])
+        .assert()
+        .success();
+    let scope = repo.read("releases/v1.4.0/scope.md");
+    let lines: Vec<&str> = scope.lines().collect();
+    assert_eq!(
+        lines[..3],
+        [
+            "id summary conventional type scope breaking description category pr authors \
+             short_id breaking_note time subject classified_by note |",
+            "summary=feat(api): add search endpoint (#21);conventional=True;type=feat;scope=api;\
+             breaking=False;description=add search endpoint (#21);category=features;pr=21;\
+             authors=[\"Ada Lovelace\"];breaking_note=None;\
+             subject=feat(api): add search endpoint (#21);classified_by=type;note=None;|",
+            "16 Ada Lovelace add search endpoint",
+        ],
+        "{scope}"
+    );
+    assert_eq!(lines[8], "16 Ada Lovelace None", "{scope}");
+}
+
+#[test]
 fn non_utf8_messages_and_authors_are_read_lossily() {
     let repo = TestRepo::new();
     repo.change("a.txt", "feat: start");

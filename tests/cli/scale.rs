@@ -2,7 +2,7 @@
 //! paths that are not UTF-8, missing objects, and progress output. Histories are
 //! built with `git fast-import`, so each test runs in seconds.
 
-use std::io::Write;
+use std::io::{BufRead, BufReader, Write};
 
 use crate::support::{json_of, TestRepo};
 
@@ -295,6 +295,60 @@ fn a_pruned_blob_does_not_stop_the_plan() {
         "{:?}",
         warnings(&plan)
     );
+}
+
+#[test]
+fn a_reader_that_stops_after_one_line_ends_the_json_quietly() {
+    let repo = TestRepo::new();
+    let mut stream = Vec::new();
+    // About 1 MB of JSON: far more than a pipe holds, so relplan is still writing
+    // when the reader leaves.
+    for n in 1..=2000 {
+        let file = inline_file(format!("src/f{}.rs", n % 50).as_bytes(), &n.to_string());
+        let message = format!("fix(api): change number {n} of a long history");
+        commit(
+            &mut stream,
+            n,
+            (n > 1).then(|| n - 1),
+            message.as_bytes(),
+            &file,
+        );
+        if n == 1 {
+            stream.extend(b"reset refs/tags/v1.0.0\nfrom :1\n\n");
+        }
+    }
+    import(&repo, &stream);
+
+    for args in [
+        &["scope", "--format", "json"][..],
+        &[
+            "plan",
+            "1.1.0",
+            "--date",
+            "2026-12-15",
+            "--dry-run",
+            "--format",
+            "json",
+        ],
+    ] {
+        let mut child = repo
+            .relplan_process()
+            .args(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("run relplan");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        // The reader is dropped here: the pipe is closed.
+        assert_eq!(first, "{\n", "{args:?}");
+        let output = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{args:?}: {stderr}");
+        assert!(!stderr.contains("error"), "{args:?}: {stderr}");
+    }
 }
 
 #[test]

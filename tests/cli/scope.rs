@@ -64,11 +64,42 @@ fn scope_without_tags_starts_at_the_root() {
 fn unknown_revision_is_a_usage_error() {
     let repo = TestRepo::new();
     repo.change("a.txt", "fix: one");
-    repo.relplan()
-        .args(["scope", "--from", "v9.9.9"])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("\"v9.9.9\""));
+    for format in ["markdown", "json"] {
+        repo.relplan()
+            .args(["scope", "--from", "v9.9.9", "--format", format])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicates::str::contains("\"v9.9.9\""));
+    }
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_failed_write_is_an_error() {
+    let repo = TestRepo::new();
+    repo.change("a.txt", "fix: one");
+    repo.tag("v1.0.0");
+    repo.change("b.txt", "fix: two");
+    for format in ["markdown", "json"] {
+        // Every write to /dev/full fails with "No space left on device".
+        let full = std::fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let output = repo
+            .relplan_process()
+            .args(["scope", "--format", format])
+            .stdout(full)
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(1), "{format}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.starts_with("error: cannot write output: "),
+            "{format}: {stderr}"
+        );
+    }
 }
 
 #[test]

@@ -130,8 +130,12 @@ impl TestRepo {
 
     /// relplan, run in the repository root with a sealed environment.
     pub fn relplan(&self) -> assert_cmd::Command {
-        let mut cmd =
-            assert_cmd::Command::from_std(std::process::Command::cargo_bin("relplan").unwrap());
+        assert_cmd::Command::from_std(self.relplan_process())
+    }
+
+    /// The same sealed relplan as a plain process, to read its output as it comes.
+    pub fn relplan_process(&self) -> Command {
+        let mut cmd = Command::cargo_bin("relplan").unwrap();
         cmd.current_dir(self.path())
             .env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
