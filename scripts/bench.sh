@@ -62,7 +62,7 @@ for n in "${sizes[@]}"; do
     measure_pair gm "git log --format=%H%x00%B $range" \
                  sc "$RELPLAN scope --quiet --format json --from v0.1.0 --to main"
     measure_pair gn "git log --no-renames --name-status $range" \
-                 pl "$RELPLAN plan 9.9.9 --quiet --date 2030-01-01 --dry-run --from v0.1.0 --to main"
+                 pl "$RELPLAN plan 9.9.9 --quiet --offline --date 2030-01-01 --dry-run --from v0.1.0 --to main"
     measure_pair gd "git describe --tags --abbrev=0 main" \
                  nv "$RELPLAN next-version --quiet --to main"
     commits=$(git rev-list --count "$range")

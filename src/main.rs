@@ -8,6 +8,7 @@ use clap::Parser;
 /// mimalloc for Rust and, through symbol override, for libgit2's C allocations too:
 /// reading a long history allocates and frees a buffer per object, and glibc's
 /// malloc spent a quarter of a `plan` profile in its free lists (BENCHMARKS.md).
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
