@@ -643,6 +643,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     let mut commit_paths = Vec::with_capacity(range.commits.len());
     // Distinct paths only: a long range touches the same files again and again.
     let mut distinct_paths = rustc_hash::FxHashSet::default();
+    let mut unreadable = Vec::new();
     for (commit, result) in range.commits.iter().zip(results) {
         match result {
             Ok(paths) => {
@@ -656,9 +657,29 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
                     paths,
                 });
             }
-            Err(e) => warnings.push(format!("skipped the paths of commit {}: {}", commit.id, e)),
+            Err(e) => unreadable.push((commit.id.as_str(), e)),
         }
     }
+    // A treeless partial clone fails every commit: one warning, not one per commit.
+    if unreadable.len() <= UNREADABLE_LISTED {
+        for (id, e) in &unreadable {
+            warnings.push(format!("skipped the paths of commit {id}: {e}"));
+        }
+    } else {
+        let listed: Vec<&str> = unreadable
+            .iter()
+            .take(UNREADABLE_LISTED)
+            .map(|u| u.0)
+            .collect();
+        warnings.push(format!(
+            "skipped the paths of {} commits whose trees cannot be read (a partial clone or pruned objects?): {} and {} more; the first failed with: {}",
+            unreadable.len(),
+            listed.join(", "),
+            unreadable.len() - UNREADABLE_LISTED,
+            unreadable[0].1
+        ));
+    }
+    drop(unreadable);
     let all_paths: Vec<String> = distinct_paths.into_iter().collect();
     let totals = match ws
         .repo
@@ -1021,6 +1042,9 @@ fn text_of(bytes: Vec<u8>) -> String {
 /// Reads what the risk engine asked for: migration files at the end of the range,
 /// countable lockfiles at both ends and, when flags are declared, the changed files
 /// that may name them. Nothing else is read.
+/// Commits named one by one in the warning about unreadable trees; beyond, a count.
+const UNREADABLE_LISTED: usize = 5;
+
 fn read_risk_texts(
     ws: &Workspace,
     range: &RangeData,

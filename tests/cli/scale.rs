@@ -216,6 +216,50 @@ fn object_file(repo: &TestRepo, id: &str) -> std::path::PathBuf {
 }
 
 #[test]
+fn a_clone_without_trees_gets_one_warning_not_one_per_commit() {
+    let repo = TestRepo::new();
+    repo.change("README.md", "chore: start");
+    repo.tag("v1.0.0");
+    let mut ids = Vec::new();
+    for i in 0..8 {
+        ids.push(repo.change(&format!("src/f{i}.rs"), &format!("feat: part {i}")));
+    }
+    // A treeless partial clone: the commits are there, their root trees are not.
+    for id in &ids {
+        let tree = repo.git(&["rev-parse", &format!("{id}^{{tree}}")]);
+        std::fs::remove_file(object_file(&repo, tree.trim())).expect("loose tree object");
+    }
+
+    let plan = json_of(
+        repo.relplan()
+            .args([
+                "plan",
+                "1.1.0",
+                "--date",
+                "2026-12-15",
+                "--dry-run",
+                "--format",
+                "json",
+            ])
+            .assert()
+            .success(),
+    );
+    let warnings = warnings(&plan);
+    let skipped: Vec<&String> = warnings
+        .iter()
+        .filter(|w| w.contains("skipped the paths"))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{warnings:?}");
+    assert!(
+        skipped[0].contains("skipped the paths of 8 commits") && skipped[0].contains("and 3 more"),
+        "{skipped:?}"
+    );
+    // The newest commits are named (the walk is newest first).
+    assert!(skipped[0].contains(ids.last().unwrap()), "{skipped:?}");
+    assert_eq!(plan["range"]["commits"], 8);
+}
+
+#[test]
 fn a_missing_tree_skips_that_commits_paths_with_one_warning() {
     let repo = TestRepo::new();
     repo.change("README.md", "chore: start");
