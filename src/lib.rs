@@ -218,19 +218,7 @@ fn read_range(
         }
     };
     let mut phase = progress::phase("walking history", None);
-    // Without every commit's paths, the commits whose subject is not conventional may
-    // need theirs for the path fallback: diffed on a second core during the walk.
-    let mut background = (!with_paths && ws.config.commits.has_path_rules())
-        .then(|| repo.background_paths())
-        .flatten();
-    let commits = repo.walk_with(from.as_ref().map(|f| f.1), to, &mut |commit| {
-        phase.inc(1);
-        if let Some(background) = &background {
-            if !commits::has_conventional_subject(&commit.message) {
-                background.request(commit);
-            }
-        }
-    })?;
+    let commits = repo.walk_with(from.as_ref().map(|f| f.1), to, &mut || phase.inc(1))?;
     phase.finish();
     if commits.is_empty() {
         warnings.push(format!(
@@ -251,22 +239,17 @@ fn read_range(
     // Without the paths of every commit, diff only the commits the messages leave
     // unclassified (the path fallback): a conventional history costs no diff here.
     let mut trees = None;
-    let mut found = rustc_hash::FxHashMap::default();
     let mut changes = commits::classify_with_paths(&commits, &ws.config.commits, |i, commit| {
         let names = |paths: &[git::PathChange]| paths.iter().map(|p| p.path.clone()).collect();
-        if let Some(all) = &paths {
-            return all[i].as_ref().ok().map(|p| names(p));
+        match &paths {
+            Some(all) => all[i].as_ref().ok().map(|p| names(p)),
+            None => {
+                let trees = trees.get_or_insert_with(|| git::range_trees(&commits));
+                repo.changed_paths_in(commit, trees).ok().map(|p| names(&p))
+            }
         }
-        if let Some(background) = background.take() {
-            found = background.finish();
-        }
-        if let Some(paths) = found.get(&commit.oid) {
-            return Some(names(paths));
-        }
-        let trees = trees.get_or_insert_with(|| git::range_trees(&commits));
-        repo.changed_paths_in(commit, trees).ok().map(|p| names(&p))
     });
-    drop((trees, found, background));
+    drop(trees);
     let merged = pull_request_branches(&commits, &changes);
     commits::fold_pull_request_commits(&mut changes, &merged);
     phase.set(commits.len() as u64);

@@ -190,11 +190,6 @@ fn regex(key: &str, pattern: &Option<String>) -> Result<Option<Regex>> {
 impl CommitsConfig {
     /// Whether classification can use the built-in rules as they are (the bump
     /// settings do not matter to classification).
-    /// Whether the path fallback is on (the built-in rules, or a non-empty list).
-    pub fn has_path_rules(&self) -> bool {
-        self.paths.as_ref().is_none_or(|p| !p.is_empty())
-    }
-
     pub(super) fn uses_default_rules(&self) -> bool {
         self.skip_merge_commits
             && self.aliases.is_empty()

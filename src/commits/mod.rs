@@ -17,7 +17,6 @@ pub use classify::{
     classify, classify_with_paths, fold_pull_request_commits, is_pull_request_merge,
 };
 pub use config::{CommitsConfig, PathRule, Rule};
-pub use parse::has_conventional_subject;
 pub use version::{prerelease_number, suggest, Bump, BumpLevel, VersionRules};
 
 /// Where a change is listed. Serialized as the lower-case names of the JSON contract.

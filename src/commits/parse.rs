@@ -85,11 +85,6 @@ impl Message {
 /// Lines of `raw` with CRLF/CR normalized, trailing whitespace trimmed, and editor
 /// comment lines (`#` alone or followed by a space or tab, as git's default cleanup
 /// writes them) dropped. `#123 ...` is kept: it is text, not a comment.
-/// A `#` comment line left in a message (git's commit template), as git strips them.
-fn is_comment(line: &str) -> bool {
-    line == "#" || line.starts_with("# ") || line.starts_with("#\t")
-}
-
 fn clean_lines(raw: &str) -> Vec<&str> {
     let mut lines = Vec::new();
     // `split` on '\n' then strip a trailing '\r' handles CRLF; lone '\r' (old Mac)
@@ -99,7 +94,7 @@ fn clean_lines(raw: &str) -> Vec<&str> {
         .flat_map(|l| l.strip_suffix('\r').unwrap_or(l).split('\r'))
     {
         let line = line.trim_end();
-        if is_comment(line) {
+        if line == "#" || line.starts_with("# ") || line.starts_with("#\t") {
             continue;
         }
         lines.push(line);
@@ -136,16 +131,6 @@ fn trim_blank<'a>(lines: &'a [&'a str]) -> &'a [&'a str] {
         (Some(a), Some(b)) => &lines[a..=b],
         _ => &[],
     }
-}
-
-/// Whether the message's subject (its first line with text, as `parse` finds it) is
-/// a conventional header: a cheap look at one line, for deciding early which commits
-/// may need the path fallback.
-pub fn has_conventional_subject(raw: &str) -> bool {
-    raw.split(['\n', '\r'])
-        .map(str::trim_end)
-        .find(|l| !l.trim().is_empty() && !is_comment(l))
-        .is_some_and(|l| parse_header(l).is_some())
 }
 
 /// Parses `type(scope)!: description`; `None` when the line is not a conventional header.
@@ -292,23 +277,6 @@ fn parse_footers(lines: &[&str]) -> Vec<Footer> {
 
 #[cfg(test)]
 mod tests {
-
-    #[test]
-    fn conventional_subject_is_judged_like_parse_does() {
-        for message in [
-            "feat: x",
-            "\n\n  fix(api)!: y\n\nbody",
-            "# Please enter the commit message\nchore: z",
-            "docs: a\r\n\r\nbody",
-        ] {
-            assert!(has_conventional_subject(message), "{message:?}");
-            assert!(parse(message).header.is_some(), "{message:?}");
-        }
-        for message in ["", "Add login", "\n# comment\nFixed it", "feat :x"] {
-            assert!(!has_conventional_subject(message), "{message:?}");
-            assert!(parse(message).header.is_none(), "{message:?}");
-        }
-    }
     use super::*;
 
     fn header(line: &str) -> Option<(String, Option<String>, bool, String)> {

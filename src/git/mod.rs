@@ -208,16 +208,16 @@ impl Repo {
 
     /// Commits reachable from `to` and not from `from`, newest first.
     pub fn walk(&self, from: Option<Oid>, to: Oid) -> Result<Vec<Commit>> {
-        self.walk_with(from, to, &mut |_| {})
+        self.walk_with(from, to, &mut || {})
     }
 
-    /// `walk`, calling `on_commit` with each commit of the range as it is read
-    /// (progress feedback, background work). Each commit is read once (`walk::limited`).
+    /// `walk`, calling `on_commit` after each commit of the range is read (progress
+    /// feedback). Each commit is read once (`walk::limited`).
     pub fn walk_with(
         &self,
         from: Option<Oid>,
         to: Oid,
-        on_commit: &mut dyn FnMut(&Commit),
+        on_commit: &mut dyn FnMut(),
     ) -> Result<Vec<Commit>> {
         let shallow = self.inner.is_shallow();
         // Kept in read order and sorted into walk order afterwards: one copy of the
@@ -240,13 +240,11 @@ impl Repo {
                     parents: commit.parent_ids().collect(),
                 };
                 if !hidden {
-                    let commit = Commit::read(&commit);
-                    on_commit(&commit);
-                    read.push(commit);
+                    read.push(Commit::read(&commit));
                 }
                 Ok(Some(visit))
             },
-            || {},
+            on_commit,
         )?;
         let rank: FxHashMap<Oid, usize> = order.into_iter().zip(0..).collect();
         // Commits first read as in range and then found excluded (clock skew) go.
@@ -488,80 +486,6 @@ impl Repo {
             .url()
             .ok()
             .map(str::to_string)
-    }
-}
-
-/// Changed paths computed on a second thread while the walk goes on: the path
-/// fallback of `scope` reads trees at random places in history (about 200 µs a
-/// commit), which would otherwise come after the walk.
-pub struct BackgroundPaths {
-    jobs: Option<std::sync::mpsc::Sender<(Oid, Oid, Option<Oid>)>>,
-    worker: std::thread::JoinHandle<FxHashMap<Oid, Vec<PathChange>>>,
-}
-
-impl Repo {
-    /// A worker with its own handle on the repository (libgit2 objects do not cross
-    /// threads); `None` when the machine has one core or the thread cannot start.
-    pub fn background_paths(&self) -> Option<BackgroundPaths> {
-        if std::thread::available_parallelism().map_or(true, |n| n.get() < 2) {
-            return None;
-        }
-        let git_dir = self.inner.path().to_path_buf();
-        let (jobs, queue) = std::sync::mpsc::channel::<(Oid, Oid, Option<Oid>)>();
-        let worker = std::thread::Builder::new()
-            .name("relplan-paths".into())
-            .spawn(move || {
-                let mut found = FxHashMap::default();
-                let Ok(inner) = Repository::open(&git_dir) else {
-                    return found;
-                };
-                let repo = Repo {
-                    inner,
-                    root: PathBuf::new(),
-                };
-                let Ok(odb) = repo.odb() else {
-                    return found;
-                };
-                for (commit, tree, parent) in queue {
-                    let job = match parent.map(|p| repo.tree_of(p)).transpose() {
-                        Ok(parent_tree) => Ok(DiffJob {
-                            commit,
-                            tree,
-                            parent_tree,
-                            merge: false,
-                        }),
-                        Err(e) => Err(e),
-                    };
-                    // Failures are left to the caller, which diffs (and reports) itself.
-                    if let Ok(paths) = repo.diff_job(&odb, &job, &mut TreeCache::default()) {
-                        found.insert(commit, paths);
-                    }
-                }
-                found
-            })
-            .ok()?;
-        Some(BackgroundPaths {
-            jobs: Some(jobs),
-            worker,
-        })
-    }
-}
-
-impl BackgroundPaths {
-    /// Queues `commit` (merge commits have no paths of their own).
-    pub fn request(&self, commit: &Commit) {
-        if commit.parents.len() > 1 {
-            return;
-        }
-        if let Some(jobs) = &self.jobs {
-            let _ = jobs.send((commit.oid, commit.tree, commit.parents.first().copied()));
-        }
-    }
-
-    /// Waits for the queued commits; a commit missing from the answer failed.
-    pub fn finish(mut self) -> FxHashMap<Oid, Vec<PathChange>> {
-        drop(self.jobs.take());
-        self.worker.join().unwrap_or_default()
     }
 }
 
