@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::LazyLock;
 
 use globset::GlobSet;
-use rustc_hash::FxHashMap;
 use regex::Regex;
+use rustc_hash::FxHashMap;
 use serde::Serialize;
 
 use super::config::glob_set;
