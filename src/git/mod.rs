@@ -517,6 +517,23 @@ fn tune_libgit2() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         git2::opts::strict_hash_verification(false);
+        // Pack files are read through mapped windows (1 GiB each by default), and every
+        // page touched stays resident: on a 1M-commit history that alone was most of
+        // the peak memory. Smaller windows under a fixed cap keep it flat; libgit2
+        // unmaps the least recently used window past the cap.
+        let window_mb: usize = std::env::var("RELPLAN_PACK_WINDOW_MB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(PACK_WINDOW_MB);
+        let mapped_mb: usize = std::env::var("RELPLAN_PACK_MAPPED_MB")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(PACK_MAPPED_MB);
+        // SAFETY: libgit2 global options, set once before any repository is opened.
+        unsafe {
+            let _ = git2::opts::set_mwindow_size(window_mb.max(1) * 1024 * 1024);
+            let _ = git2::opts::set_mwindow_mapped_limit(mapped_mb.max(1) * 1024 * 1024);
+        }
         let cache_mb: isize = std::env::var("RELPLAN_GIT_CACHE_MB")
             .ok()
             .and_then(|v| v.parse().ok())
@@ -533,6 +550,10 @@ fn tune_libgit2() {
         }
     });
 }
+
+/// Size of one mapped window of a pack file, and the cap on all mapped windows (MiB).
+const PACK_WINDOW_MB: usize = 32;
+const PACK_MAPPED_MB: usize = 128;
 
 /// The SemVer version a tag name carries under `pattern`: its first capture group,
 /// else the whole name without a leading `v`.
