@@ -1039,14 +1039,19 @@ fn read_risk_texts(
     let from = range.from.as_ref().map(|f| f.1);
     let requests = risk::content_requests(&range.changes, commit_paths, &ws.config.risk);
     let mut texts = risk::FileTexts::default();
+    let at_end = repo.snapshot(to);
+    let at_start = from.and_then(|f| repo.snapshot(f));
+    let read = |snapshot: &Option<git::Snapshot<'_>>, path: &str| {
+        snapshot.as_ref().and_then(|s| s.file(path)).map(text_of)
+    };
     for path in requests.migrations {
-        if let Some(bytes) = repo.file_at(to, &path) {
-            texts.migrations.insert(path, text_of(bytes));
+        if let Some(text) = read(&at_end, &path) {
+            texts.migrations.insert(path, text);
         }
     }
     for path in requests.lockfiles {
-        let before = from.and_then(|f| repo.file_at(f, &path)).map(text_of);
-        let after = repo.file_at(to, &path).map(text_of);
+        let before = read(&at_start, &path);
+        let after = read(&at_end, &path);
         texts.lockfiles.insert(path, (before, after));
     }
     let flags = &ws.config.deploy.flags;
@@ -1064,8 +1069,7 @@ fn read_risk_texts(
             ));
         }
         for path in changed.into_iter().take(FLAG_SCAN_LIMIT) {
-            if let Some(bytes) = repo.file_at(to, path) {
-                let text = text_of(bytes);
+            if let Some(text) = read(&at_end, path) {
                 texts
                     .flag_mentions
                     .extend(risk::flags_in_text(flags, path, &text));

@@ -472,10 +472,17 @@ impl Repo {
 
     /// The content of `path` as of `commit`, if it exists there and is a file.
     pub fn file_at(&self, commit: Oid, path: &str) -> Option<Vec<u8>> {
+        self.snapshot(commit)?.file(path)
+    }
+
+    /// The tree of `commit`, read once for many `file` lookups (hundreds of migration
+    /// files on a long range).
+    pub fn snapshot(&self, commit: Oid) -> Option<Snapshot<'_>> {
         let tree = self.inner.find_commit(commit).ok()?.tree().ok()?;
-        let entry = tree.get_path(Path::new(path)).ok()?;
-        let blob = entry.to_object(&self.inner).ok()?.into_blob().ok()?;
-        Some(blob.content().to_vec())
+        Some(Snapshot {
+            repo: &self.inner,
+            tree,
+        })
     }
 
     /// The URL of a remote, if configured.
@@ -486,6 +493,21 @@ impl Repo {
             .url()
             .ok()
             .map(str::to_string)
+    }
+}
+
+/// A commit's tree, for reading files as of that commit.
+pub struct Snapshot<'r> {
+    repo: &'r Repository,
+    tree: git2::Tree<'r>,
+}
+
+impl Snapshot<'_> {
+    /// The content of `path`, if it exists and is a file.
+    pub fn file(&self, path: &str) -> Option<Vec<u8>> {
+        let entry = self.tree.get_path(Path::new(path)).ok()?;
+        let blob = entry.to_object(self.repo).ok()?.into_blob().ok()?;
+        Some(blob.content().to_vec())
     }
 }
 
