@@ -45,6 +45,30 @@ fn inline_file(path: &[u8], content: &str) -> Vec<u8> {
     out
 }
 
+/// `relplan plan 1.1.0 --dry-run --format json` (it must succeed) and its warnings
+/// about commits whose paths were skipped.
+fn plan_with_skipped_paths(repo: &TestRepo) -> (serde_json::Value, Vec<String>) {
+    let plan = json_of(
+        repo.relplan()
+            .args([
+                "plan",
+                "1.1.0",
+                "--date",
+                "2026-12-15",
+                "--dry-run",
+                "--format",
+                "json",
+            ])
+            .assert()
+            .success(),
+    );
+    let skipped = warnings(&plan)
+        .into_iter()
+        .filter(|w| w.contains("skipped the paths"))
+        .collect();
+    (plan, skipped)
+}
+
 fn warnings(plan: &serde_json::Value) -> Vec<String> {
     plan["warnings"]
         .as_array()
@@ -230,26 +254,8 @@ fn a_clone_without_trees_gets_one_warning_not_one_per_commit() {
         std::fs::remove_file(object_file(&repo, tree.trim())).expect("loose tree object");
     }
 
-    let plan = json_of(
-        repo.relplan()
-            .args([
-                "plan",
-                "1.1.0",
-                "--date",
-                "2026-12-15",
-                "--dry-run",
-                "--format",
-                "json",
-            ])
-            .assert()
-            .success(),
-    );
-    let warnings = warnings(&plan);
-    let skipped: Vec<&String> = warnings
-        .iter()
-        .filter(|w| w.contains("skipped the paths"))
-        .collect();
-    assert_eq!(skipped.len(), 1, "{warnings:?}");
+    let (plan, skipped) = plan_with_skipped_paths(&repo);
+    assert_eq!(skipped.len(), 1, "{:?}", warnings(&plan));
     assert!(
         skipped[0].contains("skipped the paths of 8 commits") && skipped[0].contains("and 3 more"),
         "{skipped:?}"
@@ -272,29 +278,12 @@ fn a_missing_tree_skips_that_commits_paths_with_one_warning() {
     let tree = repo.git(&["rev-parse", &format!("{broken}:feature")]);
     std::fs::remove_file(object_file(&repo, tree.trim())).expect("loose tree object");
 
-    let plan = json_of(
-        repo.relplan()
-            .args([
-                "plan",
-                "1.1.0",
-                "--date",
-                "2026-12-15",
-                "--dry-run",
-                "--format",
-                "json",
-            ])
-            .assert()
-            .success(),
-    );
-    let warnings = warnings(&plan);
-    let skipped: Vec<&String> = warnings
-        .iter()
-        .filter(|w| w.contains("skipped the paths"))
-        .collect();
+    let (plan, skipped) = plan_with_skipped_paths(&repo);
     assert_eq!(
         skipped.len(),
         1,
-        "one warning, for one commit: {warnings:?}"
+        "one warning, for one commit: {:?}",
+        warnings(&plan)
     );
     assert!(skipped[0].contains(&broken), "{skipped:?}");
     // The other commits keep their evidence.
