@@ -45,10 +45,9 @@ fn inline_file(path: &[u8], content: &str) -> Vec<u8> {
     out
 }
 
-/// `relplan plan 1.1.0 --dry-run --format json` (it must succeed) and its warnings
-/// about commits whose paths were skipped.
-fn plan_with_skipped_paths(repo: &TestRepo) -> (serde_json::Value, Vec<String>) {
-    let plan = json_of(
+/// `relplan plan 1.1.0 --dry-run --format json`, which must succeed.
+fn dry_run_plan(repo: &TestRepo) -> serde_json::Value {
+    json_of(
         repo.relplan()
             .args([
                 "plan",
@@ -61,7 +60,12 @@ fn plan_with_skipped_paths(repo: &TestRepo) -> (serde_json::Value, Vec<String>) 
             ])
             .assert()
             .success(),
-    );
+    )
+}
+
+/// `dry_run_plan` and its warnings about commits whose paths were skipped.
+fn plan_with_skipped_paths(repo: &TestRepo) -> (serde_json::Value, Vec<String>) {
+    let plan = dry_run_plan(repo);
     let skipped = warnings(&plan)
         .into_iter()
         .filter(|w| w.contains("skipped the paths"))
@@ -169,20 +173,7 @@ fn a_commit_touching_100k_files_is_planned() {
     );
     import(&repo, &stream);
 
-    let plan = json_of(
-        repo.relplan()
-            .args([
-                "plan",
-                "1.1.0",
-                "--date",
-                "2026-12-15",
-                "--dry-run",
-                "--format",
-                "json",
-            ])
-            .assert()
-            .success(),
-    );
+    let plan = dry_run_plan(&repo);
     let files = &plan["files"];
     assert_eq!(files["areas"][0]["name"], "vendor");
     assert_eq!(files["areas"][0]["files"], 100_000);
@@ -307,20 +298,7 @@ fn a_pruned_blob_does_not_stop_the_plan() {
     let blob = repo.git(&["rev-parse", &format!("{commit}:big.bin")]);
     std::fs::remove_file(object_file(&repo, blob.trim())).expect("loose blob object");
 
-    let plan = json_of(
-        repo.relplan()
-            .args([
-                "plan",
-                "1.1.0",
-                "--date",
-                "2026-12-15",
-                "--dry-run",
-                "--format",
-                "json",
-            ])
-            .assert()
-            .success(),
-    );
+    let plan = dry_run_plan(&repo);
     // Paths come from trees alone, so the commit keeps its evidence.
     assert_eq!(plan["files"]["paths"][0], "big.bin");
     assert!(
