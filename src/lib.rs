@@ -238,18 +238,22 @@ fn read_range(
     let mut phase = progress::phase("classifying", Some(commits.len() as u64));
     // Without the paths of every commit, diff only the commits the messages leave
     // unclassified (the path fallback): a conventional history costs no diff here.
-    let mut trees = None;
+    let odb = if paths.is_none() {
+        repo.odb().ok()
+    } else {
+        None
+    };
+    let mut reader = None;
     let mut changes = commits::classify_with_paths(&commits, &ws.config.commits, |i, commit| {
         let names = |paths: &[git::PathChange]| paths.iter().map(|p| p.path.clone()).collect();
-        match &paths {
-            Some(all) => all[i].as_ref().ok().map(|p| names(p)),
-            None => {
-                let trees = trees.get_or_insert_with(|| git::range_trees(&commits));
-                repo.changed_paths_in(commit, trees).ok().map(|p| names(&p))
-            }
+        if let Some(all) = &paths {
+            return all[i].as_ref().ok().map(|p| names(p));
         }
+        let reader = reader.get_or_insert_with(|| Some(repo.path_reader(odb.as_ref()?, &commits)));
+        let paths = reader.as_mut()?.changed_paths(commit).ok()?;
+        Some(names(&paths))
     });
-    drop(trees);
+    drop(reader);
     let merged = pull_request_branches(&commits, &changes);
     commits::fold_pull_request_commits(&mut changes, &merged);
     phase.set(commits.len() as u64);

@@ -345,15 +345,15 @@ impl Repo {
         })
     }
 
-    /// `changed_paths` of one commit of a walked range, whose trees (`range_trees`)
-    /// spare reading commits: only the trees that differ are read.
-    pub fn changed_paths_in(
-        &self,
-        commit: &Commit,
-        range_trees: &FxHashMap<Oid, Oid>,
-    ) -> Result<Vec<PathChange>> {
-        let job = self.job(commit, range_trees);
-        self.diff_job(&self.odb()?, &job, &mut TreeCache::default())
+    /// A reader of the changed paths of some commits of the walked range `commits`,
+    /// asked for in walk order (the path fallback). See `PathReader`.
+    pub fn path_reader<'r>(&'r self, odb: &'r git2::Odb<'r>, commits: &[Commit]) -> PathReader<'r> {
+        PathReader {
+            repo: self,
+            odb,
+            trees: range_trees(commits),
+            cache: TreeCache::default(),
+        }
     }
 
     fn job(&self, c: &Commit, range_trees: &FxHashMap<Oid, Oid>) -> Result<DiffJob> {
@@ -440,7 +440,8 @@ impl Repo {
         Ok(changes)
     }
 
-    fn odb(&self) -> Result<git2::Odb<'_>> {
+    /// The object database, for `path_reader`.
+    pub fn odb(&self) -> Result<git2::Odb<'_>> {
         self.inner
             .odb()
             .runtime_context(|| "cannot open the object database".into())
@@ -511,8 +512,27 @@ impl Snapshot<'_> {
     }
 }
 
-/// Each commit of a walked range by its tree, for `changed_paths_in`.
-pub fn range_trees(commits: &[Commit]) -> FxHashMap<Oid, Oid> {
+/// Changed paths of scattered commits of a walked range, asked for newest first:
+/// trees come from the walk (no commit is read again) and one tree cache serves all
+/// requests, so a run of adjacent commits (a history that is mostly not conventional)
+/// reads each tree once, as the full diff phase does, instead of rebuilding it from
+/// its delta chain at every request.
+pub struct PathReader<'r> {
+    repo: &'r Repo,
+    odb: &'r git2::Odb<'r>,
+    trees: FxHashMap<Oid, Oid>,
+    cache: TreeCache<'r>,
+}
+
+impl PathReader<'_> {
+    pub fn changed_paths(&mut self, commit: &Commit) -> Result<Vec<PathChange>> {
+        let job = self.repo.job(commit, &self.trees);
+        self.repo.diff_job(self.odb, &job, &mut self.cache)
+    }
+}
+
+/// Each commit of a walked range by its tree.
+fn range_trees(commits: &[Commit]) -> FxHashMap<Oid, Oid> {
     commits.iter().map(|c| (c.oid, c.tree)).collect()
 }
 
