@@ -243,15 +243,14 @@ fn read_range(
     } else {
         None
     };
-    let mut reader = None;
+    let mut reader = odb.as_ref().map(|odb| repo.path_reader(odb, &commits));
     let mut changes = commits::classify_with_paths(&commits, &ws.config.commits, |i, commit| {
         let names = |paths: &[git::PathChange]| paths.iter().map(|p| p.path.clone()).collect();
-        if let Some(all) = &paths {
-            return all[i].as_ref().ok().map(|p| names(p));
+        match (&paths, &mut reader) {
+            (Some(all), _) => all[i].as_ref().ok().map(|p| names(p)),
+            (None, Some(reader)) => reader.changed_paths(commit).ok().map(|p| names(&p)),
+            (None, None) => None,
         }
-        let reader = reader.get_or_insert_with(|| Some(repo.path_reader(odb.as_ref()?, &commits)));
-        let paths = reader.as_mut()?.changed_paths(commit).ok()?;
-        Some(names(&paths))
     });
     drop(reader);
     let merged = pull_request_branches(&commits, &changes);

@@ -347,11 +347,16 @@ impl Repo {
 
     /// A reader of the changed paths of some commits of the walked range `commits`,
     /// asked for in walk order (the path fallback). See `PathReader`.
-    pub fn path_reader<'r>(&'r self, odb: &'r git2::Odb<'r>, commits: &[Commit]) -> PathReader<'r> {
+    pub fn path_reader<'r>(
+        &'r self,
+        odb: &'r git2::Odb<'r>,
+        commits: &'r [Commit],
+    ) -> PathReader<'r> {
         PathReader {
             repo: self,
             odb,
-            trees: range_trees(commits),
+            commits,
+            trees: None,
             cache: TreeCache::default(),
         }
     }
@@ -376,22 +381,13 @@ impl Repo {
     /// Paths `commit` changed against its first parent (the whole tree for a root
     /// commit). Merge commits report nothing, as `git log --name-status` does: their
     /// changes belong to the merged commits. Only trees are compared, never content.
-    pub fn changed_paths(&self, commit: Oid) -> Result<Vec<PathChange>> {
+    #[cfg(test)]
+    fn changed_paths(&self, commit: Oid) -> Result<Vec<PathChange>> {
         let read = self
             .inner
             .find_commit(commit)
             .runtime_context(|| format!("cannot read commit {commit}"))?;
-        let merge = read.parent_count() > 1;
-        let parent_tree = match read.parent_ids().next() {
-            Some(parent) if !merge => Some(self.tree_of(parent)?),
-            _ => None,
-        };
-        let job = Ok(DiffJob {
-            commit,
-            tree: read.tree_id(),
-            parent_tree,
-            merge,
-        });
+        let job = self.job(&Commit::read(&read), &FxHashMap::default());
         self.diff_job(&self.odb()?, &job, &mut TreeCache::default())
     }
 
@@ -520,13 +516,16 @@ impl Snapshot<'_> {
 pub struct PathReader<'r> {
     repo: &'r Repo,
     odb: &'r git2::Odb<'r>,
-    trees: FxHashMap<Oid, Oid>,
+    commits: &'r [Commit],
+    /// Each commit of the range by its tree, built at the first request.
+    trees: Option<FxHashMap<Oid, Oid>>,
     cache: TreeCache<'r>,
 }
 
 impl PathReader<'_> {
     pub fn changed_paths(&mut self, commit: &Commit) -> Result<Vec<PathChange>> {
-        let job = self.repo.job(commit, &self.trees);
+        let trees = self.trees.get_or_insert_with(|| range_trees(self.commits));
+        let job = self.repo.job(commit, trees);
         self.repo.diff_job(self.odb, &job, &mut self.cache)
     }
 }

@@ -334,39 +334,13 @@ fn prereleases_count_up_and_finals_start_from_the_last_final() {
     let (out, err) = next_version(&repo, &["--explain"]);
     assert_eq!(out.lines().next(), Some("2.0.0"));
     assert!(out.contains("1.4.2 → 2.0.0"), "{out}{err}");
-    let plan = json_of(
-        repo.relplan()
-            .args([
-                "plan",
-                "2.0.0",
-                "--date",
-                "2026-12-15",
-                "--dry-run",
-                "--format",
-                "json",
-            ])
-            .assert()
-            .success(),
-    );
+    let plan = repo.dry_run_plan("2.0.0");
     assert_eq!(plan["previous"]["tag"], "v1.4.2");
     assert_eq!(plan["range"]["commits"], 2);
     assert_eq!(plan["scope"]["breaking"][0]["id"], breaking);
 
     // The next release candidate starts after the previous one.
-    let plan = json_of(
-        repo.relplan()
-            .args([
-                "plan",
-                "2.0.0-rc.2",
-                "--date",
-                "2026-12-15",
-                "--dry-run",
-                "--format",
-                "json",
-            ])
-            .assert()
-            .success(),
-    );
+    let plan = repo.dry_run_plan("2.0.0-rc.2");
     assert_eq!(plan["previous"]["tag"], "v2.0.0-rc.1");
     assert_eq!(plan["range"]["commits"], 1);
     assert_eq!(plan["suggested"]["next"], "2.0.0-rc.2");

@@ -45,27 +45,9 @@ fn inline_file(path: &[u8], content: &str) -> Vec<u8> {
     out
 }
 
-/// `relplan plan 1.1.0 --dry-run --format json`, which must succeed.
-fn dry_run_plan(repo: &TestRepo) -> serde_json::Value {
-    json_of(
-        repo.relplan()
-            .args([
-                "plan",
-                "1.1.0",
-                "--date",
-                "2026-12-15",
-                "--dry-run",
-                "--format",
-                "json",
-            ])
-            .assert()
-            .success(),
-    )
-}
-
-/// `dry_run_plan` and its warnings about commits whose paths were skipped.
+/// The dry-run plan of 1.1.0 and its warnings about commits whose paths were skipped.
 fn plan_with_skipped_paths(repo: &TestRepo) -> (serde_json::Value, Vec<String>) {
-    let plan = dry_run_plan(repo);
+    let plan = repo.dry_run_plan("1.1.0");
     let skipped = warnings(&plan)
         .into_iter()
         .filter(|w| w.contains("skipped the paths"))
@@ -173,7 +155,7 @@ fn a_commit_touching_100k_files_is_planned() {
     );
     import(&repo, &stream);
 
-    let plan = dry_run_plan(&repo);
+    let plan = repo.dry_run_plan("1.1.0");
     let files = &plan["files"];
     assert_eq!(files["areas"][0]["name"], "vendor");
     assert_eq!(files["areas"][0]["files"], 100_000);
@@ -205,20 +187,7 @@ fn paths_that_are_not_utf8_are_shown_lossily() {
     );
     import(&repo, &stream);
 
-    let plan = json_of(
-        repo.relplan()
-            .args([
-                "plan",
-                "1.0.1",
-                "--date",
-                "2026-12-15",
-                "--dry-run",
-                "--format",
-                "json",
-            ])
-            .assert()
-            .success(),
-    );
+    let plan = repo.dry_run_plan("1.0.1");
     assert_eq!(plan["files"]["paths"][0], "docs/caf\u{fffd}.md");
 }
 
@@ -298,7 +267,7 @@ fn a_pruned_blob_does_not_stop_the_plan() {
     let blob = repo.git(&["rev-parse", &format!("{commit}:big.bin")]);
     std::fs::remove_file(object_file(&repo, blob.trim())).expect("loose blob object");
 
-    let plan = dry_run_plan(&repo);
+    let plan = repo.dry_run_plan("1.1.0");
     // Paths come from trees alone, so the commit keeps its evidence.
     assert_eq!(plan["files"]["paths"][0], "big.bin");
     assert!(

@@ -146,6 +146,25 @@ impl TestRepo {
         cmd
     }
 
+    /// `relplan plan VERSION --date 2026-12-15 --dry-run --format json`, which must
+    /// succeed: the plan as JSON, nothing written.
+    pub fn dry_run_plan(&self, version: &str) -> serde_json::Value {
+        json_of(
+            self.relplan()
+                .args([
+                    "plan",
+                    version,
+                    "--date",
+                    "2026-12-15",
+                    "--dry-run",
+                    "--format",
+                    "json",
+                ])
+                .assert()
+                .success(),
+        )
+    }
+
     /// Reads a file of the repository (e.g. a plan document).
     pub fn read(&self, path: &str) -> String {
         let full: PathBuf = self.path().join(path);
