@@ -54,6 +54,13 @@ pub enum Command {
     /// Work with the document templates.
     #[command(subcommand)]
     Templates(TemplatesCommand),
+    /// Internal: answers changed-path requests of another relplan process (one commit
+    /// id per line on stdin), so that its path fallback runs on another core.
+    #[command(name = "__changed-paths", hide = true)]
+    ChangedPaths {
+        /// The repository's git directory.
+        git_dir: PathBuf,
+    },
 }
 
 /// Options shared by every command that reads a range of history.
@@ -202,7 +209,11 @@ mod tests {
     fn readme_documents_every_subcommand() {
         use clap::CommandFactory;
         let readme = include_str!("../README.md");
-        for sub in super::Cli::command().get_subcommands() {
+        // Hidden subcommands are internal (the path-fallback helper process).
+        for sub in super::Cli::command()
+            .get_subcommands()
+            .filter(|s| !s.is_hide_set())
+        {
             let name = sub.get_name();
             assert!(
                 readme.contains(&format!("`relplan {name}")),

@@ -89,6 +89,10 @@ pub fn run(cli: Cli) -> Result<Output> {
             next_version_command(&cwd, &args.range, args.pre.as_deref(), args.explain)
                 .map(Output::Text)
         }
+        Command::ChangedPaths { git_dir } => {
+            git::helper::serve(&git_dir, std::io::stdin().lock(), std::io::stdout().lock())
+                .map(|()| Output::Text(String::new()))
+        }
         Command::Init(args) => init_command(&cwd, args.path.as_deref()).map(Output::Text),
         Command::Templates(TemplatesCommand::Export { dir }) => {
             let written = render::export(&cwd.join(&dir))?;
@@ -218,7 +222,25 @@ fn read_range(
         }
     };
     let mut phase = progress::phase("walking history", None);
-    let commits = repo.walk_with(from.as_ref().map(|f| f.1), to, &mut || phase.inc(1))?;
+    // Each commit is classified by its message while the walk reads the next ones.
+    let classifier = commits::Classifier::new(&ws.config.commits);
+    // Without every commit's paths, the path fallback diffs the commits the messages
+    // leave unclassified: asked of a helper process as the walk finds them, so the
+    // diffs overlap the walk (a conventional history costs no diff at all).
+    let mut helper =
+        (!with_paths && classifier.uses_paths()).then(|| git::helper::PathHelper::new(repo));
+    let (commits, drafts) = repo.walk_with(
+        from.as_ref().map(|f| f.1),
+        to,
+        &mut || phase.inc(1),
+        |commit| {
+            let draft = classifier.first_pass(commit);
+            if let Some(helper) = helper.as_mut().filter(|_| draft.unclassified()) {
+                helper.request(commit);
+            }
+            draft
+        },
+    )?;
     phase.finish();
     if commits.is_empty() {
         warnings.push(format!(
@@ -236,19 +258,29 @@ fn read_range(
         paths
     });
     let mut phase = progress::phase("classifying", Some(commits.len() as u64));
-    // Without the paths of every commit, diff only the commits the messages leave
-    // unclassified (the path fallback): a conventional history costs no diff here.
+    let mut answers = helper
+        .map(git::helper::PathHelper::finish)
+        .unwrap_or_default();
+    // What the helper did not answer is diffed here.
     let odb = if paths.is_none() {
         repo.odb().ok()
     } else {
         None
     };
     let mut reader = odb.as_ref().map(|odb| repo.path_reader(odb, &commits));
-    let mut changes = commits::classify_with_paths(&commits, &ws.config.commits, |i, commit| {
+    let (mut by_helper, mut in_process) = (0usize, 0usize);
+    let mut changes = classifier.finish(drafts, &commits, |i, commit| {
         let names = |paths: &[git::PathChange]| paths.iter().map(|p| p.path.clone()).collect();
         match (&paths, &mut reader) {
             (Some(all), _) => all[i].as_ref().ok().map(|p| names(p)),
-            (None, Some(reader)) => reader.changed_paths(commit).ok().map(|p| names(&p)),
+            (None, _) if answers.contains_key(&commit.oid) => {
+                by_helper += 1;
+                answers.remove(&commit.oid).and_then(|a| a.ok())
+            }
+            (None, Some(reader)) => {
+                in_process += 1;
+                reader.changed_paths(commit).ok().map(|p| names(&p))
+            }
             (None, None) => None,
         }
     });
@@ -256,7 +288,12 @@ fn read_range(
     let merged = pull_request_branches(&commits, &changes);
     commits::fold_pull_request_commits(&mut changes, &merged);
     phase.set(commits.len() as u64);
-    phase.finish();
+    let diffed = by_helper + in_process;
+    phase.finish_with((diffed > 0).then(|| {
+        format!(
+            "path fallback: {diffed} commits diffed, {by_helper} of them by a helper process; `commits.paths = []` turns it off"
+        )
+    }));
     let mut tagged: Vec<Version> = tags.values().flatten().map(|t| t.version.clone()).collect();
     tagged.sort();
     Ok(RangeData {

@@ -14,6 +14,10 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = relplan::cli::Cli::parse();
+    // The path fallback may run `relplan __changed-paths` beside the walk.
+    if let Ok(exe) = std::env::current_exe() {
+        relplan::git::helper::enable(exe);
+    }
     match relplan::run(cli) {
         Ok(output) => {
             let mut stdout = BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -118,11 +118,20 @@ impl Phase {
 
     /// Ends the phase: clears the bar, or prints the phase's line in CI.
     pub fn finish(self) {
+        self.finish_with(None);
+    }
+
+    /// `finish`, adding `detail` to the CI line (what the phase's time went to).
+    pub fn finish_with(self, detail: Option<String>) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
         if self.mode == Mode::Lines {
-            eprintln!("{}", line(self.name, self.done, self.started.elapsed()));
+            let line = line(self.name, self.done, self.started.elapsed());
+            match detail {
+                Some(detail) => eprintln!("{line} ({detail})"),
+                None => eprintln!("{line}"),
+            }
         }
     }
 }

@@ -65,50 +65,96 @@ pub fn classify(commits: &[Commit], config: &CommitsConfig) -> Vec<Change> {
 pub fn classify_with_paths(
     commits: &[Commit],
     config: &CommitsConfig,
-    mut paths_of: impl FnMut(usize, &Commit) -> Option<Vec<String>>,
+    paths_of: impl FnMut(usize, &Commit) -> Option<Vec<String>>,
 ) -> Vec<Change> {
-    // The config was validated when it was loaded; the default config always
-    // compiles, once per process (callers classify one PR title at a time too).
-    let owned;
-    let compiled: &Compiled = if config.uses_default_rules() {
-        match DEFAULT_COMPILED.as_ref() {
-            Some(c) => c,
-            None => return Vec::new(),
-        }
-    } else {
-        match config.compile() {
-            Ok(c) => {
-                owned = c;
-                &owned
-            }
-            Err(_) => match DEFAULT_COMPILED.as_ref() {
-                Some(c) => c,
-                None => return Vec::new(),
-            },
-        }
-    };
-    let mut items: Vec<Item> = commits.iter().map(|c| first_pass(c, compiled)).collect();
-    fold_fixups(&mut items);
-    resolve_reverts(&mut items);
-    if !compiled.paths.is_empty() {
-        for (i, (item, commit)) in items.iter_mut().zip(commits).enumerate() {
-            if item.change.category != Category::Unclassified {
-                continue;
-            }
-            let Some(paths) = paths_of(i, commit).filter(|p| !p.is_empty()) else {
-                continue;
-            };
-            if let Some((_, category)) = compiled
-                .paths
-                .iter()
-                .find(|(set, _)| paths.iter().all(|p| set.is_match(p)))
-            {
-                item.change.category = category.clone();
-                item.change.classified_by = "paths";
-            }
+    let classifier = Classifier::new(config);
+    let drafts = commits.iter().map(|c| classifier.first_pass(c)).collect();
+    classifier.finish(drafts, commits, paths_of)
+}
+
+/// Classification in two steps, so that the per-commit step can run while the history
+/// is still being read (on another thread: it is pure and `Sync`): `first_pass` on
+/// each commit alone, in any order, then `finish` on the whole range.
+pub struct Classifier {
+    owned: Option<Compiled>,
+}
+
+/// One commit classified alone, before the range-wide passes.
+pub struct Draft(Item);
+
+impl Draft {
+    /// Whether the message left this commit unclassified, so that the path fallback
+    /// may be asked for its changed paths (a superset of the commits it is asked for:
+    /// range-wide passes can still settle some).
+    pub fn unclassified(&self) -> bool {
+        self.0.change.category == Category::Unclassified
+    }
+}
+
+impl Classifier {
+    pub fn new(config: &CommitsConfig) -> Classifier {
+        // The config was validated when it was loaded; the default config always
+        // compiles, once per process (callers classify one PR title at a time too).
+        let owned = if config.uses_default_rules() {
+            None
+        } else {
+            config.compile().ok()
+        };
+        Classifier { owned }
+    }
+
+    fn compiled(&self) -> Option<&Compiled> {
+        self.owned.as_ref().or(DEFAULT_COMPILED.as_ref())
+    }
+
+    /// Whether any `[[commits.paths]]` rule exists, i.e. the fallback can use paths.
+    pub fn uses_paths(&self) -> bool {
+        self.compiled().is_some_and(|c| !c.paths.is_empty())
+    }
+
+    /// Classifies one commit by itself (rules, merges, fixups, reverts, type).
+    pub fn first_pass(&self, commit: &Commit) -> Draft {
+        match self.compiled() {
+            Some(compiled) => Draft(first_pass(commit, compiled)),
+            None => Draft(Item {
+                change: unclassified(commit, &parse::parse(&commit.message)),
+                pending: Pending::Nothing,
+            }),
         }
     }
-    items.into_iter().map(|i| i.change).collect()
+
+    /// The range-wide passes over `drafts` (one per commit of `commits`, same order):
+    /// fixups folded, reverts cancelled, then the path fallback, which asks `paths_of`
+    /// for the changed paths of each commit still unclassified.
+    pub fn finish(
+        &self,
+        drafts: Vec<Draft>,
+        commits: &[Commit],
+        mut paths_of: impl FnMut(usize, &Commit) -> Option<Vec<String>>,
+    ) -> Vec<Change> {
+        let mut items: Vec<Item> = drafts.into_iter().map(|d| d.0).collect();
+        fold_fixups(&mut items);
+        resolve_reverts(&mut items);
+        let rules = self.compiled().map_or(&[][..], |c| &c.paths[..]);
+        if !rules.is_empty() {
+            for (i, (item, commit)) in items.iter_mut().zip(commits).enumerate() {
+                if item.change.category != Category::Unclassified {
+                    continue;
+                }
+                let Some(paths) = paths_of(i, commit).filter(|p| !p.is_empty()) else {
+                    continue;
+                };
+                if let Some((_, category)) = rules
+                    .iter()
+                    .find(|(set, _)| paths.iter().all(|p| set.is_match(p)))
+                {
+                    item.change.category = category.clone();
+                    item.change.classified_by = "paths";
+                }
+            }
+        }
+        items.into_iter().map(|i| i.change).collect()
+    }
 }
 
 /// Whether `change` is the merge commit of a pull request (`Merge pull request #N from ...`).
@@ -189,28 +235,7 @@ enum Pending {
 
 fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
     let msg = parse::parse(&commit.message);
-    let mut change = Change {
-        id: commit.id.clone(),
-        summary: msg.subject.clone(),
-        conventional: false,
-        kind: None,
-        scope: None,
-        breaking: false,
-        description: None,
-        category: Category::Unclassified,
-        pr: PR_SUFFIX
-            .captures(&msg.subject)
-            .and_then(|c| c[1].parse().ok()),
-        authors: authors(commit),
-        short_id: commit.id.chars().take(7).collect(),
-        breaking_note: None,
-        time: chrono::DateTime::from_timestamp(commit.time, 0)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default(),
-        subject: msg.subject.clone(),
-        classified_by: "none",
-        note: None,
-    };
+    let mut change = unclassified(commit, &msg);
     // Breaking footers count even on a non-conventional message: a maintainer who
     // wrote `BREAKING CHANGE:` meant it, and dropping it silently would be worse.
     if let Some(note) = msg.breaking_note() {
@@ -308,6 +333,32 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
     change.category = category;
     change.classified_by = by;
     item(change, Pending::Nothing)
+}
+
+/// The change of `commit` before any classification step.
+fn unclassified(commit: &Commit, msg: &Message) -> Change {
+    Change {
+        id: commit.id.clone(),
+        summary: msg.subject.clone(),
+        conventional: false,
+        kind: None,
+        scope: None,
+        breaking: false,
+        description: None,
+        category: Category::Unclassified,
+        pr: PR_SUFFIX
+            .captures(&msg.subject)
+            .and_then(|c| c[1].parse().ok()),
+        authors: authors(commit),
+        short_id: commit.id.chars().take(7).collect(),
+        breaking_note: None,
+        time: chrono::DateTime::from_timestamp(commit.time, 0)
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+            .unwrap_or_default(),
+        subject: msg.subject.clone(),
+        classified_by: "none",
+        note: None,
+    }
 }
 
 /// Everything after the first non-blank line, trimmed.

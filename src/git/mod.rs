@@ -16,6 +16,7 @@ use semver::Version;
 
 use crate::error::{Context, Error, Result};
 
+pub mod helper;
 pub mod walk;
 
 /// An open repository and its work-tree root.
@@ -208,48 +209,84 @@ impl Repo {
 
     /// Commits reachable from `to` and not from `from`, newest first.
     pub fn walk(&self, from: Option<Oid>, to: Oid) -> Result<Vec<Commit>> {
-        self.walk_with(from, to, &mut || {})
+        Ok(self.walk_with(from, to, &mut || {}, |_| ())?.0)
     }
 
-    /// `walk`, calling `on_commit` after each commit of the range is read (progress
-    /// feedback). Each commit is read once (`walk::limited`).
-    pub fn walk_with(
+    /// `walk`, also computing `work(commit)` for each commit of the range, and calling
+    /// `on_commit` after each commit is read (progress feedback). Each commit is read
+    /// once (`walk::limited`).
+    ///
+    /// `work` runs on a second thread, fed in batches as commits are read: reading is
+    /// libgit2's (inflating objects, one thread at a time: its pack access is behind a
+    /// process-wide lock), while `work` is pure (classifying messages), so on two
+    /// cores it costs no wall time until it is slower than the reading.
+    pub fn walk_with<T: Send>(
         &self,
         from: Option<Oid>,
         to: Oid,
         on_commit: &mut dyn FnMut(),
-    ) -> Result<Vec<Commit>> {
+        mut work: impl FnMut(&Commit) -> T + Send,
+    ) -> Result<(Vec<Commit>, Vec<T>)> {
+        const BATCH: usize = 256;
         let shallow = self.inner.is_shallow();
-        // Kept in read order and sorted into walk order afterwards: one copy of the
-        // range's commits at a time.
-        let mut read: Vec<Commit> = Vec::new();
-        let order = walk::limited(
-            &[to],
-            from.as_slice(),
-            |oid, hidden| {
-                let commit = match self.inner.find_commit(oid) {
-                    Ok(commit) => commit,
-                    // A shallow clone's boundary: its parents were never fetched.
-                    Err(e) if shallow && e.code() == git2::ErrorCode::NotFound => return Ok(None),
-                    Err(e) => {
-                        return Err(e).runtime_context(|| format!("cannot read commit {oid}"))
-                    }
-                };
-                let visit = walk::Visit {
-                    time: commit.time().seconds(),
-                    parents: commit.parent_ids().collect(),
-                };
-                if !hidden {
-                    read.push(Commit::read(&commit));
+        let (order, mut read) = std::thread::scope(|scope| {
+            let (send, receive) = std::sync::mpsc::channel::<Vec<Commit>>();
+            let worker = scope.spawn(move || {
+                let (mut commits, mut done) = (Vec::new(), Vec::new());
+                for batch in receive {
+                    done.extend(batch.iter().map(&mut work));
+                    commits.extend(batch);
                 }
-                Ok(Some(visit))
-            },
-            on_commit,
-        )?;
-        let rank: FxHashMap<Oid, usize> = order.into_iter().zip(0..).collect();
-        // Commits first read as in range and then found excluded (clock skew) go.
-        read.retain(|c| rank.contains_key(&c.oid));
-        read.sort_by_cached_key(|c| rank[&c.oid]);
+                (commits, done)
+            });
+            let mut batch = Vec::with_capacity(BATCH);
+            let order = walk::limited(
+                &[to],
+                from.as_slice(),
+                |oid, hidden| {
+                    let commit = match self.inner.find_commit(oid) {
+                        Ok(commit) => commit,
+                        // A shallow clone's boundary: its parents were never fetched.
+                        Err(e) if shallow && e.code() == git2::ErrorCode::NotFound => {
+                            return Ok(None)
+                        }
+                        Err(e) => {
+                            return Err(e).runtime_context(|| format!("cannot read commit {oid}"))
+                        }
+                    };
+                    let visit = walk::Visit {
+                        time: commit.time().seconds(),
+                        parents: commit.parent_ids().collect(),
+                    };
+                    if !hidden {
+                        batch.push(Commit::read(&commit));
+                        if batch.len() == BATCH {
+                            // A closed channel means the worker panicked: `join` says so.
+                            let _ =
+                                send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                        }
+                    }
+                    Ok(Some(visit))
+                },
+                on_commit,
+            );
+            let _ = send.send(batch);
+            drop(send);
+            let read = worker
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (order, read)
+        });
+        let rank: FxHashMap<Oid, usize> = order?.into_iter().zip(0..).collect();
+        let (commits, done) = &mut read;
+        // Into walk order, in place (one copy of the range at a time); commits first
+        // read as in range and then found excluded (clock skew) go last, and then go.
+        let mut order: Vec<usize> = (0..commits.len()).collect();
+        order.sort_by_key(|&i| rank.get(&commits[i].oid).copied().unwrap_or(usize::MAX));
+        let kept = commits.iter().filter(|c| rank.contains_key(&c.oid)).count();
+        reorder(&mut order, commits, done);
+        commits.truncate(kept);
+        done.truncate(kept);
         Ok(read)
     }
 
@@ -383,12 +420,16 @@ impl Repo {
     /// changes belong to the merged commits. Only trees are compared, never content.
     #[cfg(test)]
     fn changed_paths(&self, commit: Oid) -> Result<Vec<PathChange>> {
-        let read = self
-            .inner
-            .find_commit(commit)
-            .runtime_context(|| format!("cannot read commit {commit}"))?;
-        let job = self.job(&Commit::read(&read), &FxHashMap::default());
+        let job = self.job(&self.read_commit(commit)?, &FxHashMap::default());
         self.diff_job(&self.odb()?, &job, &mut TreeCache::default())
+    }
+
+    /// One commit by id, outside a walk.
+    pub fn read_commit(&self, commit: Oid) -> Result<Commit> {
+        self.inner
+            .find_commit(commit)
+            .map(|c| Commit::read(&c))
+            .runtime_context(|| format!("cannot read commit {commit}"))
     }
 
     fn tree_of(&self, commit: Oid) -> Result<Oid> {
@@ -527,6 +568,25 @@ impl PathReader<'_> {
         let trees = self.trees.get_or_insert_with(|| range_trees(self.commits));
         let job = self.repo.job(commit, trees);
         self.repo.diff_job(self.odb, &job, &mut self.cache)
+    }
+}
+
+/// Moves `a[order[k]]` and `b[order[k]]` to position `k`, in place, following the
+/// permutation's cycles (`order` is left scrambled).
+fn reorder<A, B>(order: &mut [usize], a: &mut [A], b: &mut [B]) {
+    const DONE: usize = usize::MAX;
+    for start in 0..order.len() {
+        let mut at = start;
+        while order[at] != DONE {
+            let from = order[at];
+            order[at] = DONE;
+            if from == start {
+                break;
+            }
+            a.swap(at, from);
+            b.swap(at, from);
+            at = from;
+        }
     }
 }
 
@@ -856,6 +916,30 @@ mod tests {
         assert_eq!(tag_version("release-1", &re), None);
         assert_eq!(tag_version("v1.2", &re), None);
     }
+
+    #[test]
+    fn reorder_applies_one_permutation_to_both_sides() {
+        // Every permutation of five elements, with cycles of every length.
+        let mut order: Vec<usize> = (0..5).collect();
+        let mut seen = 0;
+        loop {
+            let mut a: Vec<char> = "abcde".chars().collect();
+            let mut b: Vec<usize> = (0..5).collect();
+            let want: String = order.iter().map(|&i| a[i]).collect();
+            reorder(&mut order.clone(), &mut a, &mut b);
+            assert_eq!(a.iter().collect::<String>(), want);
+            assert_eq!(b, order);
+            seen += 1;
+            // Next permutation in lexicographic order.
+            let Some(i) = (0..4).rev().find(|&i| order[i] < order[i + 1]) else {
+                break;
+            };
+            let j = (i + 1..5).rev().find(|&j| order[j] > order[i]).unwrap();
+            order.swap(i, j);
+            order[i + 1..].reverse();
+        }
+        assert_eq!(seen, 120);
+    }
 }
 
 #[cfg(test)]
@@ -895,7 +979,7 @@ mod diff_tests {
     use super::*;
     use std::process::Command;
 
-    fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
+    pub(super) fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
         let out = Command::new("git")
             .current_dir(dir)
             .env("GIT_CONFIG_NOSYSTEM", "1")
@@ -911,7 +995,7 @@ mod diff_tests {
         out.stdout
     }
 
-    fn commit(dir: &Path, message: &str) -> Oid {
+    pub(super) fn commit(dir: &Path, message: &str) -> Oid {
         git(dir, &["add", "-A"]);
         git(dir, &["commit", "-q", "--allow-empty", "-m", message]);
         let id = String::from_utf8(git(dir, &["rev-parse", "HEAD"])).unwrap();

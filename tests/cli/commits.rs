@@ -246,6 +246,60 @@ category = "infrastructure"
 }
 
 #[test]
+fn the_path_fallback_answers_the_same_from_a_helper_process() {
+    let repo = TestRepo::new();
+    repo.change("README.md", "chore: base");
+    repo.tag("v1.0.0");
+    let mut docs = Vec::new();
+    let mut tests = Vec::new();
+    let mut other = Vec::new();
+    for i in 0..4 {
+        docs.push(repo.change(&format!("docs/page{i}.md"), &format!("Reword page {i}")));
+        tests.push(repo.change(&format!("tests/case{i}.rs"), &format!("Cover case {i}")));
+        other.push(repo.change(&format!("src/m{i}.rs"), &format!("Tidy module {i}")));
+    }
+    repo.git(&["rm", "-q", "docs/page0.md"]);
+    docs.push(repo.commit("Drop the first page"));
+    repo.change("src/lib.rs", "feat: conventional, never diffed");
+
+    let scope = |helper_min: &str| {
+        let output = repo
+            .relplan()
+            .env("CI", "true")
+            .env("RELPLAN_PATH_HELPER_MIN", helper_min)
+            .args(["scope", "--format", "json"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        let log = String::from_utf8_lossy(&output.stderr).into_owned();
+        (String::from_utf8(output.stdout).unwrap(), log)
+    };
+    let (helped, log) = scope("1");
+    assert!(
+        log.contains("path fallback: 13 commits diffed, 13 of them by a helper process"),
+        "{log}"
+    );
+    let (alone, log) = scope("off");
+    assert!(
+        log.contains("path fallback: 13 commits diffed, 0 of them by a helper process"),
+        "{log}"
+    );
+    assert_eq!(helped, alone);
+
+    let json: Value = serde_json::from_str(&helped).unwrap();
+    let changes = json["changes"].as_array().unwrap();
+    for (ids, category) in [
+        (&docs, "documentation"),
+        (&tests, "tests"),
+        (&other, "unclassified"),
+    ] {
+        for id in ids {
+            assert_eq!(change(changes, id)["category"], category, "{id}");
+        }
+    }
+}
+
+#[test]
 fn bad_commits_config_names_the_key() {
     let repo = TestRepo::new();
     repo.change("a.txt", "feat: a");
