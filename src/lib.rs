@@ -236,7 +236,7 @@ fn read_range(
         |commit| {
             let draft = classifier.first_pass(commit);
             if let Some(helper) = helper.as_mut().filter(|_| draft.unclassified()) {
-                helper.request(commit);
+                helper.request_commit(commit);
             }
             draft
         },
@@ -251,10 +251,11 @@ fn read_range(
     }
     let paths = with_paths.then(|| {
         let mut phase = progress::phase("reading changed paths", Some(commits.len() as u64));
-        let paths = repo.changed_paths_many(&commits, git::diff_threads(), &mut |done| {
-            phase.set(done as u64)
-        });
-        phase.finish();
+        let (paths, by_helper) =
+            repo.changed_paths_many(&commits, &mut |done| phase.set(done as u64));
+        phase.finish_with(
+            (by_helper > 0).then(|| format!("{by_helper} of them by a helper process")),
+        );
         paths
     });
     let mut phase = progress::phase("classifying", Some(commits.len() as u64));
@@ -275,7 +276,10 @@ fn read_range(
             (Some(all), _) => all[i].as_ref().ok().map(|p| names(p)),
             (None, _) if answers.contains_key(&commit.oid) => {
                 by_helper += 1;
-                answers.remove(&commit.oid).and_then(|a| a.ok())
+                answers
+                    .remove(&commit.oid)
+                    .and_then(|a| a.ok())
+                    .map(|p| names(&p))
             }
             (None, Some(reader)) => {
                 in_process += 1;

@@ -8,28 +8,31 @@
 //! is nothing extra to install; if it cannot be started or dies, the commits it did
 //! not answer are diffed in process as before, so it only ever changes the speed.
 //!
-//! Protocol: one commit id per line on the helper's stdin; one answer per request on
-//! its stdout, in order: `<commit> <n>\n` followed by `n` NUL-terminated paths, or
-//! `<commit> !<error>\n`.
+//! Protocol: one request per line on the helper's stdin, `<commit> <tree> <parent>`
+//! where `<parent>` is `-` (root commit), `m` (merge: nothing to list), `t<tree>` (the
+//! first parent's tree) or `c<commit>` (the first parent, whose tree the helper
+//! reads). One answer per request on its stdout, in order: `<commit> <n>\n` and `n`
+//! NUL-terminated records `<status><path>`, or `<commit> !<error>\n`.
 
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 
 use git2::Oid;
 use rustc_hash::FxHashMap;
 
-use super::{Commit, Repo};
+use super::{job, DiffJob, Parent, PathChange, Repo, TreeCache};
 use crate::error::{Error, Result};
 
 /// The hidden subcommand the helper runs as.
 pub const SUBCOMMAND: &str = "__changed-paths";
 
-/// Below this many requests a range's fallback is cheap in process (about 0.1–0.2 ms
-/// a commit), and starting a process is not worth it. `RELPLAN_PATH_HELPER_MIN`
-/// overrides it (`off`: never use the helper).
+/// Below this many diffs, doing them in process is cheap (about 0.05–0.2 ms each)
+/// and starting a process is not worth it. `RELPLAN_HELPER_MIN` overrides it
+/// (`off`: never start a helper).
 const DEFAULT_MIN_REQUESTS: usize = 256;
 
 /// The executable that serves `SUBCOMMAND`: set by the `relplan` binary at startup.
@@ -41,19 +44,34 @@ pub fn enable(executable: PathBuf) {
     let _ = EXECUTABLE.set(executable);
 }
 
-/// Answers from the helper, by commit: changed paths, or why they could not be read.
-pub type Answers = FxHashMap<Oid, std::result::Result<Vec<String>, String>>;
+/// How many diffs make a helper worth starting (`None`: never).
+fn min_requests() -> Option<usize> {
+    EXECUTABLE.get()?;
+    match std::env::var("RELPLAN_HELPER_MIN") {
+        Ok(v) if v == "off" => None,
+        Ok(v) => Some(v.parse::<usize>().unwrap_or(DEFAULT_MIN_REQUESTS).max(1)),
+        Err(_) => Some(DEFAULT_MIN_REQUESTS),
+    }
+}
 
-/// Changed-path requests for a range's fallback commits, sent to a helper process
-/// once there are enough of them to pay for it.
+/// Answers from the helper, by commit: changed paths, or why they could not be read.
+pub type Answers = FxHashMap<Oid, std::result::Result<Vec<PathChange>, String>>;
+
+/// Diff requests sent to a helper process. Every method is best effort: a helper
+/// that cannot be started or stops answering only leaves requests unanswered, for
+/// the caller to diff in process.
 pub struct PathHelper {
     git_dir: PathBuf,
+    /// Requests to collect before starting the helper (`None`: never start).
     min_requests: Option<usize>,
     /// Requests made before the helper was started.
-    pending: Vec<String>,
+    pending: Vec<u8>,
+    pending_count: usize,
     running: Option<Running>,
-    /// The helper could not be started or stopped answering: no more requests.
+    /// The helper could not be started or stopped reading: no more requests.
     failed: bool,
+    sent: usize,
+    answered: Arc<AtomicUsize>,
 }
 
 struct Running {
@@ -63,46 +81,90 @@ struct Running {
 }
 
 impl PathHelper {
+    /// A helper started once enough requests have been made (the path fallback,
+    /// whose number of diffs is not known in advance).
     pub fn new(repo: &Repo) -> PathHelper {
-        let min_requests = match std::env::var("RELPLAN_PATH_HELPER_MIN") {
-            Ok(v) if v == "off" => None,
-            Ok(v) => Some(v.parse().unwrap_or(DEFAULT_MIN_REQUESTS)),
-            Err(_) => Some(DEFAULT_MIN_REQUESTS),
-        };
         PathHelper {
             git_dir: repo.inner.path().to_path_buf(),
-            min_requests: min_requests.filter(|_| EXECUTABLE.get().is_some()),
+            min_requests: min_requests(),
             pending: Vec::new(),
+            pending_count: 0,
             running: None,
             failed: false,
+            sent: 0,
+            answered: Arc::new(AtomicUsize::new(0)),
         }
     }
 
-    /// Asks for the changed paths of `commit` (answered by `finish`).
-    pub fn request(&mut self, commit: &Commit) {
+    /// A helper started now, if `diffs` diffs are worth one.
+    pub fn start(repo: &Repo, diffs: usize) -> Option<PathHelper> {
+        let mut helper = PathHelper::new(repo);
+        if helper.min_requests.is_none_or(|min| diffs < min) {
+            return None;
+        }
+        helper.spawn();
+        helper.running.is_some().then_some(helper)
+    }
+
+    /// Asks for the changed paths of `commit` of a walk (its parent's tree is read by
+    /// the helper).
+    pub fn request_commit(&mut self, commit: &super::Commit) {
+        self.request(&job(commit, &FxHashMap::default()));
+    }
+
+    /// Asks for the changed paths of `job` (answered by `finish`).
+    pub(crate) fn request(&mut self, job: &DiffJob) {
         let Some(min) = self.min_requests else {
             return;
         };
         if self.failed {
             return;
         }
-        let line = format!("{}\n", commit.oid);
+        let parent = match job.parent {
+            Parent::Root => "-".to_string(),
+            Parent::Merge => "m".to_string(),
+            Parent::Tree(tree) => format!("t{tree}"),
+            Parent::Commit(commit) => format!("c{commit}"),
+        };
+        let line = format!("{} {} {parent}\n", job.commit, job.tree);
         match &mut self.running {
             Some(running) => {
                 if running.stdin.write_all(line.as_bytes()).is_err() {
                     self.failed = true;
                 }
+                self.sent += 1;
             }
             None => {
-                self.pending.push(line);
-                if self.pending.len() >= min.max(1) {
-                    self.start();
+                self.pending.extend_from_slice(line.as_bytes());
+                self.pending_count += 1;
+                if self.pending_count >= min {
+                    self.spawn();
+                    self.flush();
                 }
             }
         }
     }
 
-    fn start(&mut self) {
+    /// Sends the requests made so far (they are buffered).
+    pub fn flush(&mut self) {
+        if let Some(running) = &mut self.running {
+            if running.stdin.flush().is_err() {
+                self.failed = true;
+            }
+        }
+    }
+
+    /// Requests sent and not answered yet.
+    pub fn outstanding(&self) -> usize {
+        self.sent.saturating_sub(self.answered())
+    }
+
+    /// Requests answered so far.
+    pub fn answered(&self) -> usize {
+        self.answered.load(Ordering::Relaxed)
+    }
+
+    fn spawn(&mut self) {
         let Some(exe) = EXECUTABLE.get() else {
             self.failed = true;
             return;
@@ -120,17 +182,18 @@ impl PathHelper {
         };
         let (Some(stdin), Some(stdout)) = (child.stdin.take(), child.stdout.take()) else {
             let _ = child.kill();
+            let _ = child.wait();
             self.failed = true;
             return;
         };
-        let answers = std::thread::spawn(move || read_answers(BufReader::new(stdout)));
-        let mut stdin = BufWriter::new(stdin);
-        for line in self.pending.drain(..) {
-            if stdin.write_all(line.as_bytes()).is_err() {
-                self.failed = true;
-                break;
-            }
+        let answered = Arc::clone(&self.answered);
+        let answers = std::thread::spawn(move || read_answers(BufReader::new(stdout), &answered));
+        let mut stdin = BufWriter::with_capacity(1 << 16, stdin);
+        if stdin.write_all(&self.pending).is_err() {
+            self.failed = true;
         }
+        self.sent += std::mem::take(&mut self.pending_count);
+        self.pending = Vec::new();
         self.running = Some(Running {
             child,
             stdin,
@@ -138,7 +201,7 @@ impl PathHelper {
         });
     }
 
-    /// Every answer the helper gave (none if it never started). Commits missing from
+    /// Every answer the helper gave (none if it never started). Requests missing from
     /// the answers are the caller's to diff.
     pub fn finish(mut self) -> Answers {
         let Some(mut running) = self.running.take() else {
@@ -164,78 +227,107 @@ impl Drop for PathHelper {
 }
 
 /// Reads answers until the helper closes its stdout (or sends something unreadable).
-fn read_answers(mut from: impl BufRead) -> Answers {
+fn read_answers(mut from: impl BufRead, answered: &AtomicUsize) -> Answers {
     let mut answers = Answers::default();
-    let mut line = Vec::new();
-    loop {
-        line.clear();
-        match from.read_until(b'\n', &mut line) {
-            Ok(0) | Err(_) => return answers,
-            Ok(_) => {}
-        }
-        let Some(text) = std::str::from_utf8(&line)
-            .ok()
-            .and_then(|l| l.strip_suffix('\n'))
-        else {
-            return answers;
-        };
-        let Some((id, rest)) = text.split_once(' ') else {
-            return answers;
-        };
-        let Ok(oid) = Oid::from_str(id) else {
-            return answers;
-        };
-        if let Some(error) = rest.strip_prefix('!') {
-            answers.insert(oid, Err(error.to_string()));
-            continue;
-        }
-        let Ok(count) = rest.parse::<usize>() else {
-            return answers;
-        };
-        let mut paths = Vec::with_capacity(count.min(1 << 16));
-        for _ in 0..count {
-            let mut path = Vec::new();
-            match from.read_until(0, &mut path) {
-                Ok(_) if path.last() == Some(&0) => {
-                    path.pop();
-                    paths.push(String::from_utf8_lossy(&path).into_owned());
-                }
-                _ => return answers,
-            }
-        }
-        answers.insert(oid, Ok(paths));
+    while let Some((oid, answer)) = read_answer(&mut from) {
+        answers.insert(oid, answer);
+        answered.fetch_add(1, Ordering::Relaxed);
     }
+    answers
+}
+
+/// One whole answer, or `None` at the end of the stream or on anything unreadable.
+type Answer = (Oid, std::result::Result<Vec<PathChange>, String>);
+fn read_answer(from: &mut impl BufRead) -> Option<Answer> {
+    let mut line = Vec::new();
+    from.read_until(b'\n', &mut line).ok()?;
+    let text = std::str::from_utf8(&line).ok()?.strip_suffix('\n')?;
+    let (id, rest) = text.split_once(' ')?;
+    let oid = Oid::from_str(id).ok()?;
+    if let Some(error) = rest.strip_prefix('!') {
+        return Some((oid, Err(error.to_string())));
+    }
+    let count: usize = rest.parse().ok()?;
+    let mut paths = Vec::with_capacity(count.min(1 << 16));
+    let mut record = Vec::new();
+    for _ in 0..count {
+        record.clear();
+        from.read_until(0, &mut record).ok()?;
+        let [status, path @ .., 0] = &record[..] else {
+            return None;
+        };
+        paths.push(PathChange {
+            status: char::from(*status),
+            path: String::from_utf8_lossy(path).into_owned(),
+            old_path: None,
+        });
+    }
+    Some((oid, Ok(paths)))
 }
 
 /// The helper's side: answers requests from `input` on `output` until `input` ends.
 pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()> {
     let repo = Repo::discover(git_dir)?;
     let odb = repo.odb()?;
-    let mut reader = repo.path_reader(&odb, &[]);
-    let mut out = BufWriter::new(output);
+    let mut cache = TreeCache::default();
+    let mut out = BufWriter::with_capacity(1 << 16, output);
     let write_error = |e: std::io::Error| Error::runtime(format!("cannot answer: {e}"));
-    for line in BufReader::new(input).lines() {
-        let line = line.map_err(|e| Error::runtime(format!("cannot read a request: {e}")))?;
-        let oid = Oid::from_str(line.trim())
-            .map_err(|_| Error::input(format!("malformed request {line:?}")))?;
-        let answer = repo
-            .read_commit(oid)
-            .and_then(|commit| reader.changed_paths(&commit));
-        match answer {
+    let mut input = BufReader::new(input);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        let read = input
+            .read_line(&mut line)
+            .map_err(|e| Error::runtime(format!("cannot read a request: {e}")))?;
+        if read == 0 {
+            break;
+        }
+        let job = parse_request(line.trim_end())
+            .ok_or_else(|| Error::input(format!("malformed request {line:?}")))?;
+        match repo.diff_job(&odb, &job, &mut cache) {
             Ok(paths) => {
-                writeln!(out, "{oid} {}", paths.len()).map_err(write_error)?;
+                writeln!(out, "{} {}", job.commit, paths.len()).map_err(write_error)?;
                 for p in paths {
+                    let status = if p.status.is_ascii() {
+                        p.status as u8
+                    } else {
+                        b'M'
+                    };
+                    out.write_all(&[status]).map_err(write_error)?;
                     out.write_all(p.path.as_bytes()).map_err(write_error)?;
                     out.write_all(b"\0").map_err(write_error)?;
                 }
             }
             Err(e) => {
                 let error = e.to_string().replace('\n', " ");
-                writeln!(out, "{oid} !{error}").map_err(write_error)?;
+                writeln!(out, "{} !{error}", job.commit).map_err(write_error)?;
             }
+        }
+        // Answer as soon as the asker has nothing more queued: it may be waiting.
+        if input.buffer().is_empty() {
+            out.flush().map_err(write_error)?;
         }
     }
     out.flush().map_err(write_error)
+}
+
+fn parse_request(line: &str) -> Option<DiffJob> {
+    let mut fields = line.split(' ');
+    let commit = Oid::from_str(fields.next()?).ok()?;
+    let tree = Oid::from_str(fields.next()?).ok()?;
+    let parent = fields.next()?;
+    let parent = match (parent, parent.get(1..)) {
+        ("-", _) => Parent::Root,
+        ("m", _) => Parent::Merge,
+        (p, Some(id)) if p.starts_with('t') => Parent::Tree(Oid::from_str(id).ok()?),
+        (p, Some(id)) if p.starts_with('c') => Parent::Commit(Oid::from_str(id).ok()?),
+        _ => return None,
+    };
+    fields.next().is_none().then_some(DiffJob {
+        commit,
+        tree,
+        parent,
+    })
 }
 
 #[cfg(test)]
@@ -243,23 +335,67 @@ mod tests {
     use super::*;
     use crate::git::diff_tests::{commit, git};
 
+    fn paths(answer: &std::result::Result<Vec<PathChange>, String>) -> Vec<(char, &str)> {
+        let paths = answer.as_ref().expect("an answer with paths");
+        paths.iter().map(|p| (p.status, p.path.as_str())).collect()
+    }
+
     #[test]
     fn answers_parse_and_a_cut_stream_keeps_only_whole_answers() {
-        let (a, b, c) = (
-            Oid::from_bytes(&[1; 20]).unwrap(),
-            Oid::from_bytes(&[2; 20]).unwrap(),
-            Oid::from_bytes(&[3; 20]).unwrap(),
-        );
+        let [a, b, c] = [1u8, 2, 3].map(|n| Oid::from_bytes(&[n; 20]).unwrap());
         let stream =
-            format!("{a} 2\nsrc/x.rs\0docs/a b.md\0{b} !cannot read tree\n{c} 2\nonly-one\0");
-        let answers = read_answers(stream.as_bytes());
+            format!("{a} 2\nMsrc/x.rs\0Adocs/a b.md\0{b} !cannot read tree\n{c} 2\nDonly-one\0");
+        let answered = AtomicUsize::new(0);
+        let answers = read_answers(stream.as_bytes(), &answered);
         assert_eq!(
-            answers[&a],
-            Ok(vec!["src/x.rs".to_string(), "docs/a b.md".to_string()])
+            paths(&answers[&a]),
+            [('M', "src/x.rs"), ('A', "docs/a b.md")]
         );
         assert_eq!(answers[&b], Err("cannot read tree".to_string()));
         assert!(!answers.contains_key(&c), "{answers:?}");
-        assert!(read_answers(&b"not an answer\n"[..]).is_empty());
+        assert_eq!(answered.load(Ordering::Relaxed), 2);
+        assert!(read_answers(&b"not an answer\n"[..], &answered).is_empty());
+    }
+
+    #[test]
+    fn requests_round_trip_and_malformed_ones_are_refused() {
+        let [c, t, p] = [4u8, 5, 6].map(|n| Oid::from_bytes(&[n; 20]).unwrap());
+        for parent in [
+            Parent::Root,
+            Parent::Merge,
+            Parent::Tree(p),
+            Parent::Commit(p),
+        ] {
+            let mut helper = PathHelper {
+                git_dir: PathBuf::new(),
+                min_requests: Some(usize::MAX),
+                pending: Vec::new(),
+                pending_count: 0,
+                running: None,
+                failed: false,
+                sent: 0,
+                answered: Arc::default(),
+            };
+            let want = format!("{parent:?}");
+            helper.request(&DiffJob {
+                commit: c,
+                tree: t,
+                parent,
+            });
+            let line = String::from_utf8(helper.pending.clone()).unwrap();
+            let job = parse_request(line.trim_end()).expect(&line);
+            assert_eq!((job.commit, job.tree), (c, t));
+            assert_eq!(format!("{:?}", job.parent), want);
+        }
+        for bad in [
+            "",
+            "abc",
+            &format!("{c} {t}"),
+            &format!("{c} {t} x{p}"),
+            &format!("{c} {t} - extra"),
+        ] {
+            assert!(parse_request(bad).is_none(), "{bad:?}");
+        }
     }
 
     #[test]
@@ -271,27 +407,42 @@ mod tests {
         let root = commit(dir, "root");
         std::fs::create_dir(dir.join("docs")).unwrap();
         std::fs::write(dir.join("docs/new\nline.md"), "b").unwrap();
-        std::fs::write(dir.join("a.txt"), "changed").unwrap();
+        std::fs::remove_file(dir.join("a.txt")).unwrap();
         let second = commit(dir, "second");
+        let tree = |c: Oid| {
+            let out = git(dir, &["rev-parse", &format!("{c}^{{tree}}")]);
+            String::from_utf8(out).unwrap().trim().to_string()
+        };
+        let (root_tree, second_tree) = (tree(root), tree(second));
         let missing = Oid::from_bytes(&[7; 20]).unwrap();
 
         let mut out = Vec::new();
-        let input = format!("{second}\n{missing}\n{root}\n");
+        let input = format!(
+            "{second} {second_tree} c{root}\n{missing} {missing} -\n{root} {root_tree} -\n{second} {second_tree} t{root_tree}\n{second} {second_tree} m\n"
+        );
         serve(&dir.join(".git"), input.as_bytes(), &mut out).unwrap();
-        let answers = read_answers(&out[..]);
+        // In order: the same commit asked three ways gives three answers.
+        let mut rest = &out[..];
+        let answers: Vec<_> = std::iter::from_fn(|| read_answer(&mut rest)).collect();
+        assert_eq!(answers.len(), 5);
+        assert_eq!(answers[0].0, second);
         assert_eq!(
-            answers[&second],
-            Ok(vec!["a.txt".to_string(), "docs/new\nline.md".to_string()])
+            paths(&answers[0].1),
+            [('D', "a.txt"), ('A', "docs/new\nline.md")]
         );
-        assert_eq!(answers[&root], Ok(vec!["a.txt".to_string()]));
-        assert!(
-            answers[&missing]
-                .as_ref()
-                .is_err_and(|e| e.contains(&missing.to_string())),
-            "{answers:?}"
+        assert_eq!(answers[1].0, missing);
+        assert!(answers[1]
+            .1
+            .as_ref()
+            .is_err_and(|e| e.contains(&missing.to_string())));
+        assert_eq!(
+            (answers[2].0, paths(&answers[2].1)),
+            (root, vec![('A', "a.txt")])
         );
+        assert_eq!(paths(&answers[3].1), paths(&answers[0].1));
+        assert_eq!(paths(&answers[4].1), []);
 
-        let bad = serve(&dir.join(".git"), &b"not-an-id\n"[..], &mut Vec::new());
+        let bad = serve(&dir.join(".git"), &b"not-a-request\n"[..], &mut Vec::new());
         assert!(bad.is_err());
     }
 }

@@ -290,96 +290,71 @@ impl Repo {
         Ok(read)
     }
 
-    /// `changed_paths` of every commit of a walked range, in the same order, computed
-    /// on up to `threads` threads (one libgit2 repository per thread: libgit2 objects
-    /// are not shared across threads). Trees come from the walk, so no commit is read
-    /// again (except the parents just outside the range). Each thread takes a
-    /// contiguous slice, so a commit's parent tree is usually the one it just read.
-    /// `on_progress(done)` is called on the calling thread only.
+    /// `changed_paths` of every commit of a walked range, in the same order. Trees come
+    /// from the walk, so no commit is read again (except the parents just outside the
+    /// range).
+    ///
+    /// With enough commits, a helper process (`helper`) takes them from the oldest end
+    /// while this process takes them from the newest: two libgit2 instances, each on a
+    /// core, with no lock between them (two threads of one process lost to one). The
+    /// helper is kept a few hundred requests ahead, so the two meet wherever the
+    /// faster one gets to. `on_progress(done)` is called on the calling thread.
+    /// Also returns how many commits the helper diffed.
     pub fn changed_paths_many(
         &self,
         commits: &[Commit],
-        threads: usize,
         on_progress: &mut dyn FnMut(usize),
-    ) -> Vec<Result<Vec<PathChange>>> {
+    ) -> (Vec<Result<Vec<PathChange>>>, usize) {
+        const AHEAD: usize = 256;
         let trees = range_trees(commits);
-        let jobs: Vec<Result<DiffJob>> = commits.iter().map(|c| self.job(c, &trees)).collect();
+        let jobs: Vec<DiffJob> = commits.iter().map(|c| job(c, &trees)).collect();
         drop(trees);
         let odb = match self.odb() {
             Ok(odb) => odb,
             Err(e) => {
                 let message = e.to_string();
-                return jobs
-                    .iter()
-                    .map(|_| Err(Error::runtime(message.clone())))
-                    .collect();
+                let failed = jobs.iter().map(|_| Err(Error::runtime(message.clone())));
+                return (failed.collect(), 0);
             }
         };
-        let threads = threads.clamp(1, 16);
-        if threads == 1 || jobs.len() < PARALLEL_MIN_COMMITS {
-            let mut cache = TreeCache::default();
-            return jobs
-                .iter()
-                .enumerate()
-                .map(|(i, job)| {
-                    let paths = self.diff_job(&odb, job, &mut cache);
-                    on_progress(i + 1);
-                    paths
-                })
-                .collect();
-        }
-        let chunk = jobs.len().div_ceil(threads);
-        let mut chunks = jobs.chunks(chunk);
-        let first = chunks.next().unwrap_or(&[]);
-        let done = std::sync::atomic::AtomicUsize::new(0);
-        let git_dir = self.inner.path().to_path_buf();
-        std::thread::scope(|scope| {
-            let workers: Vec<_> = chunks
-                .map(|slice| {
-                    let (done, git_dir) = (&done, &git_dir);
-                    let handle = scope.spawn(move || {
-                        let repo = Repository::open(git_dir).ok()?;
-                        let repo = Repo {
-                            inner: repo,
-                            root: PathBuf::new(),
-                        };
-                        let odb = repo.odb().ok()?;
-                        let mut cache = TreeCache::default();
-                        Some(
-                            slice
-                                .iter()
-                                .map(|job| {
-                                    let paths = repo.diff_job(&odb, job, &mut cache);
-                                    done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                                    paths
-                                })
-                                .collect::<Vec<_>>(),
-                        )
-                    });
-                    (slice, handle)
-                })
-                .collect();
-            let mut results = Vec::with_capacity(jobs.len());
-            let mut cache = TreeCache::default();
-            for job in first {
-                results.push(self.diff_job(&odb, job, &mut cache));
-                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                on_progress(n);
-            }
-            for (slice, handle) in workers {
-                match handle.join().ok().flatten() {
-                    Some(part) => results.extend(part),
-                    // The thread could not open the repository: do its share here.
-                    None => {
-                        let mut cache = TreeCache::default();
-                        results.extend(slice.iter().map(|job| self.diff_job(&odb, job, &mut cache)))
+        let mut helper = helper::PathHelper::start(self, jobs.len());
+        let mut results: Vec<Result<Vec<PathChange>>> = Vec::with_capacity(jobs.len());
+        let mut cache = TreeCache::default();
+        // jobs[..low] are done here, jobs[high..] are the helper's.
+        let (mut low, mut high) = (0, jobs.len());
+        while low < high {
+            if let Some(helper) = helper.as_mut() {
+                if helper.outstanding() < AHEAD / 2 {
+                    while high > low + 1 && helper.outstanding() < AHEAD {
+                        high -= 1;
+                        helper.request(&jobs[high]);
                     }
+                    helper.flush();
                 }
-                on_progress(done.load(std::sync::atomic::Ordering::Relaxed));
+                on_progress(low + helper.answered());
+            } else {
+                on_progress(low);
             }
-            on_progress(jobs.len());
-            results
-        })
+            if low < high {
+                results.push(self.diff_job(&odb, &jobs[low], &mut cache));
+                low += 1;
+            }
+        }
+        let mut answers = helper.map(helper::PathHelper::finish).unwrap_or_default();
+        let by_helper = answers.len();
+        // Oldest first, as the helper went: what it did not answer is diffed here.
+        let mut rest: Vec<Result<Vec<PathChange>>> = jobs[high..]
+            .iter()
+            .rev()
+            .map(|job| match answers.remove(&job.commit) {
+                Some(answer) => answer.map_err(Error::runtime),
+                None => self.diff_job(&odb, job, &mut cache),
+            })
+            .collect();
+        rest.reverse();
+        results.extend(rest);
+        on_progress(jobs.len());
+        (results, by_helper)
     }
 
     /// A reader of the changed paths of some commits of the walked range `commits`,
@@ -398,29 +373,12 @@ impl Repo {
         }
     }
 
-    fn job(&self, c: &Commit, range_trees: &FxHashMap<Oid, Oid>) -> Result<DiffJob> {
-        let parent_tree = match c.parents.first() {
-            None => None,
-            Some(_) if c.parents.len() > 1 => None,
-            Some(parent) => Some(match range_trees.get(parent) {
-                Some(tree) => *tree,
-                None => self.tree_of(*parent)?,
-            }),
-        };
-        Ok(DiffJob {
-            commit: c.oid,
-            tree: c.tree,
-            parent_tree,
-            merge: c.parents.len() > 1,
-        })
-    }
-
     /// Paths `commit` changed against its first parent (the whole tree for a root
     /// commit). Merge commits report nothing, as `git log --name-status` does: their
     /// changes belong to the merged commits. Only trees are compared, never content.
     #[cfg(test)]
     fn changed_paths(&self, commit: Oid) -> Result<Vec<PathChange>> {
-        let job = self.job(&self.read_commit(commit)?, &FxHashMap::default());
+        let job = job(&self.read_commit(commit)?, &FxHashMap::default());
         self.diff_job(&self.odb()?, &job, &mut TreeCache::default())
     }
 
@@ -442,22 +400,21 @@ impl Repo {
     fn diff_job<'r>(
         &'r self,
         odb: &'r git2::Odb<'_>,
-        job: &Result<DiffJob>,
+        job: &DiffJob,
         cache: &mut TreeCache<'r>,
     ) -> Result<Vec<PathChange>> {
-        let job = match job {
-            Ok(job) => job,
-            Err(e) => return Err(Error::runtime(e.to_string())),
-        };
         cache.next_commit();
-        if job.merge {
-            return Ok(Vec::new());
-        }
+        let parent_tree = match job.parent {
+            Parent::Merge => return Ok(Vec::new()),
+            Parent::Root => None,
+            Parent::Tree(tree) => Some(tree),
+            Parent::Commit(commit) => Some(self.tree_of(commit)?),
+        };
         let tree = cache
             .get(odb, job.tree)
             .runtime_context(|| format!("cannot read tree of {}", job.commit))?;
         let parent_tree =
-            match job.parent_tree {
+            match parent_tree {
                 Some(id) => Some(cache.get(odb, id).runtime_context(|| {
                     format!("cannot read the parent tree of {}", job.commit)
                 })?),
@@ -566,8 +523,8 @@ pub struct PathReader<'r> {
 impl PathReader<'_> {
     pub fn changed_paths(&mut self, commit: &Commit) -> Result<Vec<PathChange>> {
         let trees = self.trees.get_or_insert_with(|| range_trees(self.commits));
-        let job = self.repo.job(commit, trees);
-        self.repo.diff_job(self.odb, &job, &mut self.cache)
+        self.repo
+            .diff_job(self.odb, &job(commit, trees), &mut self.cache)
     }
 }
 
@@ -593,19 +550,6 @@ fn reorder<A, B>(order: &mut [usize], a: &mut [A], b: &mut [B]) {
 /// Each commit of a walked range by its tree.
 fn range_trees(commits: &[Commit]) -> FxHashMap<Oid, Oid> {
     commits.iter().map(|c| (c.oid, c.tree)).collect()
-}
-
-/// Below this many commits, threads cost more than they save.
-const PARALLEL_MIN_COMMITS: usize = 2000;
-
-/// How many threads diff commits: `RELPLAN_THREADS`, else 1. Two threads did not
-/// beat one on the shared 2-core benchmark machine (BENCHMARKS.md), so threading is
-/// opt-in until it is measured to help.
-pub fn diff_threads() -> usize {
-    std::env::var("RELPLAN_THREADS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
 }
 
 /// libgit2 settings for a read-only, history-sized workload (see BENCHMARKS.md):
@@ -674,12 +618,42 @@ struct TreeCache<'r> {
     previous: FxHashMap<Oid, Rc<RawTree<'r>>>,
 }
 
-/// One commit's diff: its tree against its first parent's (`None`: a root commit).
-struct DiffJob {
-    commit: Oid,
-    tree: Oid,
-    parent_tree: Option<Oid>,
-    merge: bool,
+/// One commit's diff: its tree against its first parent's.
+pub(crate) struct DiffJob {
+    pub(crate) commit: Oid,
+    pub(crate) tree: Oid,
+    pub(crate) parent: Parent,
+}
+
+/// What a commit's tree is compared with.
+#[derive(Debug)]
+pub(crate) enum Parent {
+    /// A root commit: every path is added.
+    Root,
+    /// A merge commit: nothing, as `git log --name-status` lists nothing for merges
+    /// (their changes belong to the merged commits).
+    Merge,
+    /// The first parent's tree, known from the walk.
+    Tree(Oid),
+    /// The first parent, outside the walked range: its tree is read at diff time.
+    Commit(Oid),
+}
+
+/// The diff job of `c`, its parent's tree looked up in `range_trees` (no I/O).
+pub(crate) fn job(c: &Commit, range_trees: &FxHashMap<Oid, Oid>) -> DiffJob {
+    let parent = match c.parents.as_slice() {
+        [] => Parent::Root,
+        [parent] => match range_trees.get(parent) {
+            Some(&tree) => Parent::Tree(tree),
+            None => Parent::Commit(*parent),
+        },
+        _ => Parent::Merge,
+    };
+    DiffJob {
+        commit: c.oid,
+        tree: c.tree,
+        parent,
+    }
 }
 
 impl<'r> TreeCache<'r> {
@@ -1081,22 +1055,21 @@ mod diff_tests {
         for id in &ids {
             assert_eq!(ours(&repo, *id), git_paths(dir, *id), "commit {id}");
         }
-        // The batch API returns the same, in order, sequential or threaded.
+        // The batch API returns the same, in order.
         let newest_first: Vec<Oid> = ids.iter().rev().copied().collect();
         let walked = repo.walk(None, *ids.last().unwrap()).unwrap();
         assert_eq!(
             walked.iter().map(|c| c.oid).collect::<Vec<_>>(),
             newest_first
         );
-        for threads in [1, 2] {
-            let many: Vec<Vec<(char, String)>> = repo
-                .changed_paths_many(&walked, threads, &mut |_| {})
-                .into_iter()
-                .map(|r| r.unwrap().into_iter().map(|c| (c.status, c.path)).collect())
-                .collect();
-            let expected: Vec<_> = newest_first.iter().map(|id| git_paths(dir, *id)).collect();
-            assert_eq!(many, expected);
-        }
+        let many: Vec<Vec<(char, String)>> = repo
+            .changed_paths_many(&walked, &mut |_| {})
+            .0
+            .into_iter()
+            .map(|r| r.unwrap().into_iter().map(|c| (c.status, c.path)).collect())
+            .collect();
+        let expected: Vec<_> = newest_first.iter().map(|id| git_paths(dir, *id)).collect();
+        assert_eq!(many, expected);
         assert!(ours(&repo, ids[5]).contains(&('A', "caf\u{fffd}.txt".to_string())));
         assert!(ours(&repo, ids[4]).contains(&('T', "a.txt".to_string())));
     }

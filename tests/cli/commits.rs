@@ -266,7 +266,7 @@ fn the_path_fallback_answers_the_same_from_a_helper_process() {
         let output = repo
             .relplan()
             .env("CI", "true")
-            .env("RELPLAN_PATH_HELPER_MIN", helper_min)
+            .env("RELPLAN_HELPER_MIN", helper_min)
             .args(["scope", "--format", "json"])
             .output()
             .unwrap();

@@ -223,6 +223,74 @@ fn a_clone_without_trees_gets_one_warning_not_one_per_commit() {
     // The newest commits are named (the walk is newest first).
     assert!(skipped[0].contains(ids.last().unwrap()), "{skipped:?}");
     assert_eq!(plan["range"]["commits"], 8);
+    // The same when a helper process reads the trees.
+    let (helped, _) = plan_with_helper_min(&repo, "1");
+    let (alone, _) = plan_with_helper_min(&repo, "off");
+    assert_eq!(helped, alone);
+}
+
+/// `relplan plan 1.1.0 --dry-run --format json` in CI mode with `RELPLAN_HELPER_MIN`
+/// set: (stdout, stderr).
+fn plan_with_helper_min(repo: &TestRepo, helper_min: &str) -> (String, String) {
+    let output = repo
+        .relplan()
+        .env("CI", "true")
+        .env("RELPLAN_HELPER_MIN", helper_min)
+        .args([
+            "plan",
+            "1.1.0",
+            "--date",
+            "2026-12-15",
+            "--dry-run",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    (stdout, String::from_utf8_lossy(&output.stderr).into_owned())
+}
+
+#[test]
+fn a_plan_diffed_partly_by_a_helper_process_is_the_same_plan() {
+    let repo = TestRepo::new();
+    repo.change("README.md", "chore: start");
+    repo.tag("v1.0.0");
+    for i in 0..10 {
+        repo.change(&format!("src/m{i}.rs"), &format!("feat: module {i}"));
+        repo.write(
+            &format!("db/migrations/{i:03}_drop.sql"),
+            &format!("DROP TABLE t{i};\n"),
+        );
+        repo.commit(&format!("fix: migrate {i}"));
+        repo.git(&["rm", "-q", &format!("src/m{i}.rs")]);
+        repo.commit(&format!("refactor: drop module {i}"));
+    }
+
+    let (helped, log) = plan_with_helper_min(&repo, "1");
+    assert!(
+        log.contains("relplan: reading changed paths: 30 commits in")
+            && log.contains("(29 of them by a helper process)"),
+        "{log}"
+    );
+    let (alone, log) = plan_with_helper_min(&repo, "off");
+    assert!(!log.contains("helper process"), "{log}");
+    assert_eq!(helped, alone);
+
+    let plan: serde_json::Value = serde_json::from_str(&helped).unwrap();
+    let paths: Vec<&str> = plan["files"]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect();
+    for i in 0..10 {
+        assert!(
+            paths.contains(&format!("db/migrations/{i:03}_drop.sql").as_str()),
+            "{paths:?}"
+        );
+    }
 }
 
 #[test]
