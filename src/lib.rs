@@ -54,7 +54,11 @@ pub trait WriteJson {
 
 impl<T: Serialize> WriteJson for T {
     fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()> {
-        serde_json::to_writer_pretty(out, self)
+        // serde_json writes token by token: into a concrete buffer, not through the
+        // `dyn Write` (a virtual call per token was a tenth of a long `scope`).
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
+        serde_json::to_writer_pretty(&mut buffered, self)?;
+        buffered.flush().map_err(serde_json::Error::io)
     }
 }
 

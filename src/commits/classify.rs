@@ -15,7 +15,7 @@
 //! 6. non-conventional: CVE/GHSA references → security, dependency-bot subjects →
 //!    dependencies, else the path fallback, else `unclassified`.
 
-use rustc_hash::FxHashMap as HashMap;
+use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 use std::sync::LazyLock;
 
 use regex::Regex;
@@ -490,12 +490,15 @@ fn authors(commit: &Commit) -> Vec<String> {
 }
 
 /// Index of each subject (and, for merged PRs, title), for matching fixups and reverts.
-fn subjects(items: &[Item]) -> HashMap<&str, Vec<usize>> {
+fn subjects<'a>(items: &'a [Item], wanted: &FxHashSet<&str>) -> HashMap<&'a str, Vec<usize>> {
     let mut map: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, item) in items.iter().enumerate() {
-        map.entry(item.change.subject.as_str()).or_default().push(i);
-        if item.change.summary != item.change.subject {
-            map.entry(item.change.summary.as_str()).or_default().push(i);
+        let (subject, summary) = (item.change.subject.as_str(), item.change.summary.as_str());
+        if wanted.contains(subject) {
+            map.entry(subject).or_default().push(i);
+        }
+        if summary != subject && wanted.contains(summary) {
+            map.entry(summary).or_default().push(i);
         }
     }
     map
@@ -511,9 +514,19 @@ fn nearest_older(candidates: Option<&Vec<usize>>, i: usize) -> Option<usize> {
 }
 
 fn fold_fixups(items: &mut [Item]) {
+    let targets: FxHashSet<&str> = items
+        .iter()
+        .filter_map(|item| match &item.pending {
+            Pending::Fixup { target } => Some(target.as_str()),
+            _ => None,
+        })
+        .collect();
+    if targets.is_empty() {
+        return;
+    }
     let mut folded = Vec::new();
     {
-        let map = subjects(items);
+        let map = subjects(items, &targets);
         for (i, item) in items.iter().enumerate() {
             if let Pending::Fixup { target } = &item.pending {
                 let found = nearest_older(map.get(target.as_str()), i)
@@ -536,18 +549,35 @@ fn fold_fixups(items: &mut [Item]) {
 /// restores A (A keeps its category; the reverts are `reverted`).
 fn resolve_reverts(items: &mut [Item]) {
     let n = items.len();
+    let mut headers: FxHashSet<&str> = FxHashSet::default();
+    let mut full_ids: FxHashSet<&str> = FxHashSet::default();
+    let mut abbreviated = false;
+    for item in items.iter() {
+        if let Pending::Revert { id, header } = &item.pending {
+            headers.insert(header.as_str());
+            match id {
+                Some(id) if id.len() < 40 => abbreviated = true,
+                Some(id) => {
+                    full_ids.insert(id.as_str());
+                }
+                None => {}
+            }
+        }
+    }
+    if headers.is_empty() {
+        return;
+    }
     let mut target: Vec<Option<usize>> = vec![None; n];
     {
-        let by_subject = subjects(items);
+        let by_subject = subjects(items, &headers);
         // Full ids by exact lookup; abbreviated ones (rare) by their 7-character
         // prefix bucket, which random commit ids keep tiny.
         let mut by_id: HashMap<&str, usize> = HashMap::default();
         let mut by_prefix: HashMap<&str, Vec<usize>> = HashMap::default();
-        let abbreviated = items.iter().any(
-            |item| matches!(&item.pending, Pending::Revert { id: Some(id), .. } if id.len() < 40),
-        );
         for (i, item) in items.iter().enumerate() {
-            by_id.insert(item.change.id.as_str(), i);
+            if full_ids.contains(item.change.id.as_str()) {
+                by_id.insert(item.change.id.as_str(), i);
+            }
             if abbreviated {
                 if let Some(p) = item.change.id.get(..7) {
                     by_prefix.entry(p).or_default().push(i);

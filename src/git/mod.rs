@@ -17,6 +17,7 @@ use semver::Version;
 use crate::error::{Context, Error, Result};
 
 pub mod helper;
+mod object;
 pub mod walk;
 
 /// An open repository and its work-tree root.
@@ -179,28 +180,29 @@ impl Repo {
         }
         // Our own newest-first walk: libgit2's sorted revwalk is "limited" and reads
         // the whole history before yielding its first commit, which made this lookup
-        // cost the repository's size instead of the distance to the tag.
+        // cost the repository's size instead of the distance to the tag. Each commit
+        // is read once, raw (`object`), when first queued.
+        let odb = self.odb()?;
         let read = |oid: Oid| {
-            self.inner
-                .find_commit(oid)
+            odb.read(oid)
+                .map(|o| object::walk_fields(o.data()))
                 .runtime_context(|| format!("cannot read commit {oid}"))
         };
         let mut queue = std::collections::BinaryHeap::new();
         let mut seen = std::collections::HashSet::new();
         let mut order = 0u64;
-        let start = read(to)?;
-        queue.push((start.time().seconds(), std::cmp::Reverse(order), to));
+        let (time, parents) = read(to)?;
+        queue.push((time, std::cmp::Reverse(order), to, parents));
         seen.insert(to);
-        while let Some((_, _, oid)) = queue.pop() {
+        while let Some((_, _, oid, parents)) = queue.pop() {
             if let Some(found) = tags.get(&oid).and_then(|t| t.iter().find(|t| accept(t))) {
                 return Ok(Some(found.clone()));
             }
-            let commit = read(oid)?;
-            for parent in commit.parent_ids() {
+            for parent in parents {
                 if seen.insert(parent) {
                     order += 1;
-                    let time = read(parent)?.time().seconds();
-                    queue.push((time, std::cmp::Reverse(order), parent));
+                    let (time, grandparents) = read(parent)?;
+                    queue.push((time, std::cmp::Reverse(order), parent, grandparents));
                 }
             }
         }
@@ -229,13 +231,17 @@ impl Repo {
     ) -> Result<(Vec<Commit>, Vec<T>)> {
         const BATCH: usize = 256;
         let shallow = self.inner.is_shallow();
+        let odb = self.odb()?;
         let (order, mut read) = std::thread::scope(|scope| {
-            let (send, receive) = std::sync::mpsc::channel::<Vec<Commit>>();
+            let (send, receive) = std::sync::mpsc::channel::<Vec<(Oid, Vec<u8>)>>();
             let worker = scope.spawn(move || {
                 let (mut commits, mut done) = (Vec::new(), Vec::new());
                 for batch in receive {
-                    done.extend(batch.iter().map(&mut work));
-                    commits.extend(batch);
+                    for (oid, raw) in batch {
+                        let commit = object::commit(oid, &raw);
+                        done.push(work(&commit));
+                        commits.push(commit);
+                    }
                 }
                 (commits, done)
             });
@@ -244,8 +250,14 @@ impl Repo {
                 &[to],
                 from.as_slice(),
                 |oid, hidden| {
-                    let commit = match self.inner.find_commit(oid) {
-                        Ok(commit) => commit,
+                    let object = match odb.read(oid) {
+                        Ok(object) if object.kind() == ObjectType::Commit => object,
+                        Ok(object) => {
+                            return Err(Error::runtime(format!(
+                                "object {oid} is a {}, not a commit",
+                                object.kind().str()
+                            )))
+                        }
                         // A shallow clone's boundary: its parents were never fetched.
                         Err(e) if shallow && e.code() == git2::ErrorCode::NotFound => {
                             return Ok(None)
@@ -254,19 +266,19 @@ impl Repo {
                             return Err(e).runtime_context(|| format!("cannot read commit {oid}"))
                         }
                     };
-                    let visit = walk::Visit {
-                        time: commit.time().seconds(),
-                        parents: commit.parent_ids().collect(),
-                    };
+                    let (time, parents) = object::walk_fields(object.data());
                     if !hidden {
-                        batch.push(Commit::read(&commit));
+                        batch.push((oid, object.data().to_vec()));
                         if batch.len() == BATCH {
                             // A closed channel means the worker panicked: `join` says so.
                             let _ =
                                 send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
                         }
                     }
-                    Ok(Some(visit))
+                    Ok(Some(walk::Visit {
+                        time,
+                        parents: parents.into_boxed_slice(),
+                    }))
                 },
                 on_commit,
             );
@@ -281,9 +293,19 @@ impl Repo {
         let (commits, done) = &mut read;
         // Into walk order, in place (one copy of the range at a time); commits first
         // read as in range and then found excluded (clock skew) go last, and then go.
-        let mut order: Vec<usize> = (0..commits.len()).collect();
-        order.sort_by_key(|&i| rank.get(&commits[i].oid).copied().unwrap_or(usize::MAX));
-        let kept = commits.iter().filter(|c| rank.contains_key(&c.oid)).count();
+        let mut order = vec![usize::MAX; rank.len()];
+        let mut dropped = Vec::new();
+        for (i, commit) in commits.iter().enumerate() {
+            match rank.get(&commit.oid) {
+                Some(&r) => order[r] = i,
+                None => dropped.push(i),
+            }
+        }
+        // Every commit of the walk's order was read (as in range) exactly once, so
+        // no slot stays empty; were one to, it is left out rather than misplaced.
+        order.retain(|&i| i != usize::MAX);
+        let kept = order.len();
+        order.extend(dropped);
         reorder(&mut order, commits, done);
         commits.truncate(kept);
         done.truncate(kept);

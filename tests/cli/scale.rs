@@ -294,6 +294,52 @@ fn a_plan_diffed_partly_by_a_helper_process_is_the_same_plan() {
 }
 
 #[test]
+fn a_commit_with_a_malformed_signature_is_still_planned() {
+    let repo = TestRepo::new();
+    repo.change("a.txt", "chore: base");
+    repo.tag("v1.0.0");
+    let parent = repo.head();
+    let tree = repo.git(&["rev-parse", "HEAD^{tree}"]);
+    // git fsck would reject this author line; relplan reads what it can of it.
+    let raw = format!(
+        "tree {}\nparent {parent}\nauthor Nobody without an email 1700000000 +0000\ncommitter C <c@example.com> notatime\n\nfix: odd author line\n",
+        tree.trim()
+    );
+    repo.write("raw-commit", &raw);
+    let id = repo.git(&[
+        "hash-object",
+        "-t",
+        "commit",
+        "--literally",
+        "-w",
+        "raw-commit",
+    ]);
+    std::fs::remove_file(repo.path().join("raw-commit")).unwrap();
+    repo.git(&["update-ref", "HEAD", id.trim()]);
+    let tip = repo.change("b.txt", "feat: after the odd one");
+
+    let json = json_of(
+        repo.relplan()
+            .args(["scope", "--format", "json"])
+            .assert()
+            .success(),
+    );
+    let changes = json["changes"].as_array().unwrap();
+    assert_eq!(changes.len(), 2, "{json:#}");
+    assert_eq!(changes[0]["id"], tip);
+    assert_eq!(changes[1]["id"], id.trim());
+    assert_eq!(changes[1]["category"], "fixes");
+    assert_eq!(
+        changes[1]["authors"][0],
+        "Nobody without an email 1700000000 +0000"
+    );
+    repo.relplan()
+        .args(["plan", "1.1.0", "--date", "2026-12-15", "--dry-run"])
+        .assert()
+        .success();
+}
+
+#[test]
 fn a_missing_tree_skips_that_commits_paths_with_one_warning() {
     let repo = TestRepo::new();
     repo.change("README.md", "chore: start");
