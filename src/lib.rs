@@ -239,8 +239,12 @@ fn read_range(
         &mut || phase.inc(1),
         |commit| {
             let draft = classifier.first_pass(commit);
-            if let Some(helper) = helper.as_mut().filter(|_| draft.unclassified()) {
-                helper.request_commit(commit);
+            if let Some(helper) = helper.as_mut() {
+                if draft.unclassified() {
+                    helper.request_commit(commit);
+                } else {
+                    helper.pump();
+                }
             }
             draft
         },
@@ -263,40 +267,21 @@ fn read_range(
         paths
     });
     let mut phase = progress::phase("classifying", Some(commits.len() as u64));
-    let mut answers = helper
-        .map(git::helper::PathHelper::finish)
-        .unwrap_or_default();
-    // What the helper did not answer is diffed here.
-    let odb = if paths.is_none() {
-        repo.odb().ok()
-    } else {
-        None
+    let (fallback, by_helper) = match helper {
+        Some(helper) => repo.fallback_paths(&commits, helper),
+        None => Default::default(),
     };
-    let mut reader = odb.as_ref().map(|odb| repo.path_reader(odb, &commits));
-    let (mut by_helper, mut in_process) = (0usize, 0usize);
     let mut changes = classifier.finish(drafts, &commits, |i, commit| {
-        let names = |paths: &[git::PathChange]| paths.iter().map(|p| p.path.clone()).collect();
-        match (&paths, &mut reader) {
-            (Some(all), _) => all[i].as_ref().ok().map(|p| names(p)),
-            (None, _) if answers.contains_key(&commit.oid) => {
-                by_helper += 1;
-                answers
-                    .remove(&commit.oid)
-                    .and_then(|a| a.ok())
-                    .map(|p| names(&p))
-            }
-            (None, Some(reader)) => {
-                in_process += 1;
-                reader.changed_paths(commit).ok().map(|p| names(&p))
-            }
-            (None, None) => None,
-        }
+        let paths = match &paths {
+            Some(all) => all[i].as_ref().ok(),
+            None => fallback.get(&commit.oid).and_then(|p| p.as_ref().ok()),
+        };
+        paths.map(|p| p.iter().map(|p| p.path.clone()).collect())
     });
-    drop(reader);
     let merged = pull_request_branches(&commits, &changes);
     commits::fold_pull_request_commits(&mut changes, &merged);
     phase.set(commits.len() as u64);
-    let diffed = by_helper + in_process;
+    let diffed = fallback.len();
     phase.finish_with((diffed > 0).then(|| {
         format!(
             "path fallback: {diffed} commits diffed, {by_helper} of them by a helper process; `commits.paths = []` turns it off"

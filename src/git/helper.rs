@@ -14,6 +14,7 @@
 //! reads). One answer per request on its stdout, in order: `<commit> <n>\n` and `n`
 //! NUL-terminated records `<status><path>`, or `<commit> !<error>\n`.
 
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
@@ -57,20 +58,37 @@ fn min_requests() -> Option<usize> {
 /// Answers from the helper, by commit: changed paths, or why they could not be read.
 pub type Answers = FxHashMap<Oid, std::result::Result<Vec<PathChange>, String>>;
 
-/// Diff requests sent to a helper process. Every method is best effort: a helper
-/// that cannot be started or stops answering only leaves requests unanswered, for
-/// the caller to diff in process.
+/// How many requests the helper is given ahead of its answers: enough that it never
+/// waits, few enough that whoever asks can still take the rest. 256 unless
+/// `RELPLAN_HELPER_AHEAD` says otherwise (tests use a small one to exercise the
+/// backlog).
+pub fn ahead() -> usize {
+    static AHEAD: OnceLock<usize> = OnceLock::new();
+    *AHEAD.get_or_init(|| {
+        std::env::var("RELPLAN_HELPER_AHEAD")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .filter(|&n| n >= 2)
+            .unwrap_or(256)
+    })
+}
+
+/// Diff requests for a helper process. Every method is best effort: a helper that
+/// cannot be started or stops answering only leaves requests unanswered, and every
+/// request not sent or not answered is handed back (`take_backlog`, `finish`) for the
+/// caller to diff in process. Nothing asked is ever lost.
 pub struct PathHelper {
     git_dir: PathBuf,
     /// Requests to collect before starting the helper (`None`: never start).
     min_requests: Option<usize>,
-    /// Requests made before the helper was started.
-    pending: Vec<u8>,
-    pending_count: usize,
+    /// Requests not sent yet, oldest first: before the helper starts, and beyond
+    /// the `ahead()` it is kept to.
+    backlog: VecDeque<DiffJob>,
     running: Option<Running>,
     /// The helper could not be started or stopped reading: no more requests.
     failed: bool,
-    sent: usize,
+    /// The commits of the requests sent, in order.
+    sent: Vec<Oid>,
     answered: Arc<AtomicUsize>,
 }
 
@@ -87,11 +105,10 @@ impl PathHelper {
         PathHelper {
             git_dir: repo.inner.path().to_path_buf(),
             min_requests: min_requests(),
-            pending: Vec::new(),
-            pending_count: 0,
+            backlog: VecDeque::new(),
             running: None,
             failed: false,
-            sent: 0,
+            sent: Vec::new(),
             answered: Arc::new(AtomicUsize::new(0)),
         }
     }
@@ -103,7 +120,12 @@ impl PathHelper {
             return None;
         }
         helper.spawn();
-        helper.running.is_some().then_some(helper)
+        helper.is_running().then_some(helper)
+    }
+
+    /// Whether requests are being answered (started, and not failed).
+    pub fn is_running(&self) -> bool {
+        self.running.is_some() && !self.failed
     }
 
     /// Asks for the changed paths of `commit` of a walk (its parent's tree is read by
@@ -112,56 +134,79 @@ impl PathHelper {
         self.request(&job(commit, &FxHashMap::default()));
     }
 
-    /// Asks for the changed paths of `job` (answered by `finish`).
+    /// Asks for the changed paths of `job`: sent when the helper has room for it,
+    /// else kept in the backlog.
     pub(crate) fn request(&mut self, job: &DiffJob) {
-        let Some(min) = self.min_requests else {
-            return;
-        };
-        if self.failed {
-            return;
-        }
-        let parent = match job.parent {
-            Parent::Root => "-".to_string(),
-            Parent::Merge => "m".to_string(),
-            Parent::Tree(tree) => format!("t{tree}"),
-            Parent::Commit(commit) => format!("c{commit}"),
-        };
-        let line = format!("{} {} {parent}\n", job.commit, job.tree);
-        match &mut self.running {
-            Some(running) => {
-                if running.stdin.write_all(line.as_bytes()).is_err() {
-                    self.failed = true;
-                }
-                self.sent += 1;
-            }
-            None => {
-                self.pending.extend_from_slice(line.as_bytes());
-                self.pending_count += 1;
-                if self.pending_count >= min {
-                    self.spawn();
-                    self.flush();
-                }
-            }
+        self.enqueue(job);
+        self.pump();
+    }
+
+    /// Adds `job` to the backlog (starting the helper once it is worth it); `send`
+    /// sends it.
+    pub(crate) fn enqueue(&mut self, job: &DiffJob) {
+        self.backlog.push_back(*job);
+        let worth_it = self
+            .min_requests
+            .is_some_and(|min| self.backlog.len() >= min);
+        if self.running.is_none() && !self.failed && worth_it {
+            self.spawn();
         }
     }
 
-    /// Sends the requests made so far (they are buffered).
-    pub fn flush(&mut self) {
-        if let Some(running) = &mut self.running {
-            if running.stdin.flush().is_err() {
-                self.failed = true;
+    /// Sends backlog requests while the helper has fewer than `ahead()` to answer, in
+    /// batches while it is busy: a request at a time would wake both processes (and
+    /// this one's reader thread) for every diff.
+    pub fn pump(&mut self) {
+        let batch = (ahead() / 8).max(1);
+        if self.outstanding() >= batch && self.backlog.len() < batch {
+            return;
+        }
+        self.send();
+    }
+
+    /// Sends backlog requests while the helper has fewer than `ahead()` to answer.
+    pub fn send(&mut self) {
+        let ahead = ahead();
+        if !self.is_running() || self.backlog.is_empty() || self.outstanding() >= ahead {
+            return;
+        }
+        let Some(running) = &mut self.running else {
+            return;
+        };
+        let mut ok = true;
+        while self.sent.len() - self.answered.load(Ordering::Relaxed) < ahead {
+            let Some(job) = self.backlog.pop_front() else {
+                break;
+            };
+            if running
+                .stdin
+                .write_all(request_line(&job).as_bytes())
+                .is_err()
+            {
+                self.backlog.push_front(job);
+                ok = false;
+                break;
             }
+            self.sent.push(job.commit);
+        }
+        if !ok || running.stdin.flush().is_err() {
+            self.failed = true;
         }
     }
 
     /// Requests sent and not answered yet.
     pub fn outstanding(&self) -> usize {
-        self.sent.saturating_sub(self.answered())
+        self.sent.len().saturating_sub(self.answered())
     }
 
     /// Requests answered so far.
     pub fn answered(&self) -> usize {
         self.answered.load(Ordering::Relaxed)
+    }
+
+    /// The requests not sent (yet), for the caller to diff or to ask again.
+    pub(crate) fn take_backlog(&mut self) -> Vec<DiffJob> {
+        self.backlog.drain(..).collect()
     }
 
     fn spawn(&mut self) {
@@ -188,31 +233,32 @@ impl PathHelper {
         };
         let answered = Arc::clone(&self.answered);
         let answers = std::thread::spawn(move || read_answers(BufReader::new(stdout), &answered));
-        let mut stdin = BufWriter::with_capacity(1 << 16, stdin);
-        if stdin.write_all(&self.pending).is_err() {
-            self.failed = true;
-        }
-        self.sent += std::mem::take(&mut self.pending_count);
-        self.pending = Vec::new();
         self.running = Some(Running {
             child,
-            stdin,
+            stdin: BufWriter::with_capacity(1 << 16, stdin),
             answers,
         });
     }
 
-    /// Every answer the helper gave (none if it never started). Requests missing from
-    /// the answers are the caller's to diff.
-    pub fn finish(mut self) -> Answers {
+    /// Every answer the helper gave, and the commits of the requests it was sent
+    /// but did not answer (it died), then the backlog: all for the caller to diff.
+    pub(crate) fn finish(mut self) -> (Answers, Vec<Oid>, Vec<DiffJob>) {
+        let backlog = self.take_backlog();
         let Some(mut running) = self.running.take() else {
-            return Answers::default();
+            return (Answers::default(), Vec::new(), backlog);
         };
         // Closing stdin tells the helper there is nothing more to ask.
         let _ = running.stdin.flush();
         drop(running.stdin);
         let answers = running.answers.join().unwrap_or_default();
         let _ = running.child.wait();
-        answers
+        let unanswered = self
+            .sent
+            .iter()
+            .filter(|oid| !answers.contains_key(oid))
+            .copied()
+            .collect();
+        (answers, unanswered, backlog)
     }
 }
 
@@ -274,7 +320,18 @@ pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()>
     let write_error = |e: std::io::Error| Error::runtime(format!("cannot answer: {e}"));
     let mut input = BufReader::new(input);
     let mut line = String::new();
+    // Tests stand in for a helper that dies mid-way: it stops after this many answers.
+    let mut answers_left: Option<usize> = std::env::var("RELPLAN_HELPER_STOP_AFTER")
+        .ok()
+        .and_then(|v| v.parse().ok());
     loop {
+        if let Some(left) = answers_left.as_mut() {
+            if *left == 0 {
+                out.flush().map_err(write_error)?;
+                return Err(Error::runtime("stopped by RELPLAN_HELPER_STOP_AFTER"));
+            }
+            *left -= 1;
+        }
         line.clear();
         let read = input
             .read_line(&mut line)
@@ -309,6 +366,17 @@ pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()>
         }
     }
     out.flush().map_err(write_error)
+}
+
+/// One request line (see the module documentation), newline included.
+fn request_line(job: &DiffJob) -> String {
+    let parent = match job.parent {
+        Parent::Root => "-".to_string(),
+        Parent::Merge => "m".to_string(),
+        Parent::Tree(tree) => format!("t{tree}"),
+        Parent::Commit(commit) => format!("c{commit}"),
+    };
+    format!("{} {} {parent}\n", job.commit, job.tree)
 }
 
 fn parse_request(line: &str) -> Option<DiffJob> {
@@ -366,23 +434,12 @@ mod tests {
             Parent::Tree(p),
             Parent::Commit(p),
         ] {
-            let mut helper = PathHelper {
-                git_dir: PathBuf::new(),
-                min_requests: Some(usize::MAX),
-                pending: Vec::new(),
-                pending_count: 0,
-                running: None,
-                failed: false,
-                sent: 0,
-                answered: Arc::default(),
-            };
             let want = format!("{parent:?}");
-            helper.request(&DiffJob {
+            let line = request_line(&DiffJob {
                 commit: c,
                 tree: t,
                 parent,
             });
-            let line = String::from_utf8(helper.pending.clone()).unwrap();
             let job = parse_request(line.trim_end()).expect(&line);
             assert_eq!((job.commit, job.tree), (c, t));
             assert_eq!(format!("{:?}", job.parent), want);

@@ -327,72 +327,166 @@ impl Repo {
         commits: &[Commit],
         on_progress: &mut dyn FnMut(usize),
     ) -> (Vec<Result<Vec<PathChange>>>, usize) {
-        const AHEAD: usize = 256;
         let trees = range_trees(commits);
         let jobs: Vec<DiffJob> = commits.iter().map(|c| job(c, &trees)).collect();
         drop(trees);
+        let helper = helper::PathHelper::start(self, jobs.len());
+        let (paths, earlier) = self.diff_jobs(&jobs, helper, on_progress);
+        debug_assert!(earlier.answers.is_empty() && earlier.unanswered.is_empty());
+        let by_helper = paths.iter().filter(|p| p.by_helper).count();
+        (paths.into_iter().map(|p| p.paths).collect(), by_helper)
+    }
+
+    /// Changed paths of the path-fallback commits of a walked range, asked of `helper`
+    /// while the range was walked: its answers, and the rest diffed here and by the
+    /// helper from both ends. Also returns how many the helper diffed.
+    pub fn fallback_paths(
+        &self,
+        commits: &[Commit],
+        mut helper: helper::PathHelper,
+    ) -> (FxHashMap<Oid, Result<Vec<PathChange>>>, usize) {
+        let trees = range_trees(commits);
+        // Asked for during the walk with their parent commit; now every tree is known.
+        let backlog = helper.take_backlog();
+        let jobs: Vec<DiffJob> = backlog
+            .iter()
+            .map(|j| match j.parent {
+                Parent::Commit(parent) => match trees.get(&parent) {
+                    Some(&tree) => DiffJob {
+                        parent: Parent::Tree(tree),
+                        ..*j
+                    },
+                    None => *j,
+                },
+                _ => *j,
+            })
+            .collect();
+        let running = helper.is_running().then_some(helper);
+        let (paths, earlier) = self.diff_jobs(&jobs, running, &mut |_| {});
+        let mut by_helper = paths.iter().filter(|p| p.by_helper).count();
+        let mut all: FxHashMap<Oid, Result<Vec<PathChange>>> = FxHashMap::default();
+        for (job, diffed) in jobs.iter().zip(paths) {
+            all.insert(job.commit, diffed.paths);
+        }
+        by_helper += earlier.answers.len();
+        all.extend(
+            earlier
+                .answers
+                .into_iter()
+                .map(|(oid, answer)| (oid, answer.map_err(Error::runtime))),
+        );
+        // Sent during the walk and never answered: the helper died.
+        if !earlier.unanswered.is_empty() {
+            let index: FxHashMap<Oid, usize> = commits
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.oid, i))
+                .collect();
+            let jobs: Vec<DiffJob> = earlier
+                .unanswered
+                .iter()
+                .filter_map(|oid| index.get(oid).map(|&i| job(&commits[i], &trees)))
+                .collect();
+            let (paths, _) = self.diff_jobs(&jobs, None, &mut |_| {});
+            all.extend(
+                jobs.iter()
+                    .map(|j| j.commit)
+                    .zip(paths.into_iter().map(|p| p.paths)),
+            );
+        }
+        (all, by_helper)
+    }
+
+    /// Diffs `jobs`: here from the first, and by `helper` (if any) from the last, kept
+    /// `helper::ahead()` requests ahead, until the two meet. Results are in `jobs`'
+    /// order; also returns what the helper answered or left unanswered of requests
+    /// made before (during the walk).
+    fn diff_jobs(
+        &self,
+        jobs: &[DiffJob],
+        mut helper: Option<helper::PathHelper>,
+        on_progress: &mut dyn FnMut(usize),
+    ) -> (Vec<Diffed>, Earlier) {
         let odb = match self.odb() {
             Ok(odb) => odb,
             Err(e) => {
                 let message = e.to_string();
-                let failed = jobs.iter().map(|_| Err(Error::runtime(message.clone())));
-                return (failed.collect(), 0);
+                let failed = jobs.iter().map(|_| Diffed {
+                    paths: Err(Error::runtime(message.clone())),
+                    by_helper: false,
+                });
+                return (failed.collect(), Earlier::default());
             }
         };
-        let mut helper = helper::PathHelper::start(self, jobs.len());
-        let mut results: Vec<Result<Vec<PathChange>>> = Vec::with_capacity(jobs.len());
+        let before = helper
+            .as_ref()
+            .map_or(0, |h| h.answered() + h.outstanding());
+        let mut results: Vec<Diffed> = Vec::with_capacity(jobs.len());
         let mut cache = TreeCache::default();
         // jobs[..low] are done here, jobs[high..] are the helper's.
         let (mut low, mut high) = (0, jobs.len());
         while low < high {
-            if let Some(helper) = helper.as_mut() {
-                if helper.outstanding() < AHEAD / 2 {
-                    while high > low + 1 && helper.outstanding() < AHEAD {
+            if let Some(helper) = helper.as_mut().filter(|h| h.is_running()) {
+                let ahead = helper::ahead();
+                if helper.outstanding() < ahead / 2 {
+                    // Outstanding counts sent requests only: enqueue what fits.
+                    let room = ahead - helper.outstanding();
+                    for _ in 0..room {
+                        if high <= low + 1 {
+                            break;
+                        }
                         high -= 1;
-                        helper.request(&jobs[high]);
+                        helper.enqueue(&jobs[high]);
                     }
-                    helper.flush();
+                    helper.send();
                 }
-                on_progress(low + helper.answered());
+                on_progress(low + helper.answered().saturating_sub(before));
             } else {
                 on_progress(low);
             }
             if low < high {
-                results.push(self.diff_job(&odb, &jobs[low], &mut cache));
+                results.push(Diffed {
+                    paths: self.diff_job(&odb, &jobs[low], &mut cache),
+                    by_helper: false,
+                });
                 low += 1;
             }
         }
-        let mut answers = helper.map(helper::PathHelper::finish).unwrap_or_default();
-        let by_helper = answers.len();
+        // A backlog left here (the helper failed) is in `jobs[high..]`, unanswered.
+        let (mut answers, unanswered, _) = match helper {
+            Some(helper) => helper.finish(),
+            None => Default::default(),
+        };
         // Oldest first, as the helper went: what it did not answer is diffed here.
-        let mut rest: Vec<Result<Vec<PathChange>>> = jobs[high..]
+        let mut rest: Vec<Diffed> = jobs[high..]
             .iter()
             .rev()
             .map(|job| match answers.remove(&job.commit) {
-                Some(answer) => answer.map_err(Error::runtime),
-                None => self.diff_job(&odb, job, &mut cache),
+                Some(answer) => Diffed {
+                    paths: answer.map_err(Error::runtime),
+                    by_helper: true,
+                },
+                None => Diffed {
+                    paths: self.diff_job(&odb, job, &mut cache),
+                    by_helper: false,
+                },
             })
             .collect();
         rest.reverse();
         results.extend(rest);
         on_progress(jobs.len());
-        (results, by_helper)
-    }
-
-    /// A reader of the changed paths of some commits of the walked range `commits`,
-    /// asked for in walk order (the path fallback). See `PathReader`.
-    pub fn path_reader<'r>(
-        &'r self,
-        odb: &'r git2::Odb<'r>,
-        commits: &'r [Commit],
-    ) -> PathReader<'r> {
-        PathReader {
-            repo: self,
-            odb,
-            commits,
-            trees: None,
-            cache: TreeCache::default(),
-        }
+        let asked: rustc_hash::FxHashSet<Oid> = jobs[high..].iter().map(|j| j.commit).collect();
+        let unanswered = unanswered
+            .into_iter()
+            .filter(|oid| !asked.contains(oid))
+            .collect();
+        (
+            results,
+            Earlier {
+                answers,
+                unanswered,
+            },
+        )
     }
 
     /// Paths `commit` changed against its first parent (the whole tree for a root
@@ -528,28 +622,6 @@ impl Snapshot<'_> {
     }
 }
 
-/// Changed paths of scattered commits of a walked range, asked for newest first:
-/// trees come from the walk (no commit is read again) and one tree cache serves all
-/// requests, so a run of adjacent commits (a history that is mostly not conventional)
-/// reads each tree once, as the full diff phase does, instead of rebuilding it from
-/// its delta chain at every request.
-pub struct PathReader<'r> {
-    repo: &'r Repo,
-    odb: &'r git2::Odb<'r>,
-    commits: &'r [Commit],
-    /// Each commit of the range by its tree, built at the first request.
-    trees: Option<FxHashMap<Oid, Oid>>,
-    cache: TreeCache<'r>,
-}
-
-impl PathReader<'_> {
-    pub fn changed_paths(&mut self, commit: &Commit) -> Result<Vec<PathChange>> {
-        let trees = self.trees.get_or_insert_with(|| range_trees(self.commits));
-        self.repo
-            .diff_job(self.odb, &job(commit, trees), &mut self.cache)
-    }
-}
-
 /// Moves `a[order[k]]` and `b[order[k]]` to position `k`, in place, following the
 /// permutation's cycles (`order` is left scrambled).
 fn reorder<A, B>(order: &mut [usize], a: &mut [A], b: &mut [B]) {
@@ -640,7 +712,21 @@ struct TreeCache<'r> {
     previous: FxHashMap<Oid, Rc<RawTree<'r>>>,
 }
 
+/// One diff's result, and whether the helper process computed it.
+struct Diffed {
+    paths: Result<Vec<PathChange>>,
+    by_helper: bool,
+}
+
+/// What became of requests made of a helper before `diff_jobs` took it over.
+#[derive(Default)]
+struct Earlier {
+    answers: helper::Answers,
+    unanswered: Vec<Oid>,
+}
+
 /// One commit's diff: its tree against its first parent's.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct DiffJob {
     pub(crate) commit: Oid,
     pub(crate) tree: Oid,
@@ -648,7 +734,7 @@ pub(crate) struct DiffJob {
 }
 
 /// What a commit's tree is compared with.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) enum Parent {
     /// A root commit: every path is added.
     Root,

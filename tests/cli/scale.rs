@@ -232,10 +232,14 @@ fn a_clone_without_trees_gets_one_warning_not_one_per_commit() {
 /// `relplan plan 1.1.0 --dry-run --format json` in CI mode with `RELPLAN_HELPER_MIN`
 /// set: (stdout, stderr).
 fn plan_with_helper_min(repo: &TestRepo, helper_min: &str) -> (String, String) {
+    plan_with_helper(repo, &[("RELPLAN_HELPER_MIN", helper_min)])
+}
+
+fn plan_with_helper(repo: &TestRepo, env: &[(&str, &str)]) -> (String, String) {
     let output = repo
         .relplan()
         .env("CI", "true")
-        .env("RELPLAN_HELPER_MIN", helper_min)
+        .envs(env.iter().copied())
         .args([
             "plan",
             "1.1.0",
@@ -277,6 +281,19 @@ fn a_plan_diffed_partly_by_a_helper_process_is_the_same_plan() {
     let (alone, log) = plan_with_helper_min(&repo, "off");
     assert!(!log.contains("helper process"), "{log}");
     assert_eq!(helped, alone);
+    // Two requests ahead: the two processes meet somewhere in the middle.
+    let ahead = [("RELPLAN_HELPER_MIN", "1"), ("RELPLAN_HELPER_AHEAD", "2")];
+    let (shared, log) = plan_with_helper(&repo, &ahead);
+    assert!(log.contains("of them by a helper process"), "{log}");
+    assert_eq!(shared, alone);
+    // A helper that dies after five answers: the rest is diffed here, nothing lost.
+    let dying = [
+        ("RELPLAN_HELPER_MIN", "1"),
+        ("RELPLAN_HELPER_STOP_AFTER", "5"),
+    ];
+    let (rescued, log) = plan_with_helper(&repo, &dying);
+    assert!(log.contains("(5 of them by a helper process)"), "{log}");
+    assert_eq!(rescued, alone);
 
     let plan: serde_json::Value = serde_json::from_str(&helped).unwrap();
     let paths: Vec<&str> = plan["files"]["paths"]
