@@ -174,8 +174,10 @@ struct RangeData {
 /// `2.0.0` starts after the last final release, and so do `scope` and `next-version`
 /// (whose bump must be measured from a final release).
 ///
-/// `with_paths` also reads every commit's changed paths (one tree diff per commit),
-/// which then serve the path fallback of classification too.
+/// `with_paths` (`plan`) also reads every commit's changed paths (one tree diff per
+/// commit), which then serve the path fallback of classification too, and keeps each
+/// commit's message for the risk engine; without it, messages are dropped once
+/// classified.
 fn read_range(
     ws: &Workspace,
     args: &RangeArgs,
@@ -228,6 +230,7 @@ fn read_range(
     let mut phase = progress::phase("walking history", None);
     // Each commit is classified by its message while the walk reads the next ones.
     let classifier = commits::Classifier::new(&ws.config.commits);
+    let keep_messages = with_paths;
     // Without every commit's paths, the path fallback diffs the commits the messages
     // leave unclassified: asked of a helper process as the walk finds them, so the
     // diffs overlap the walk (a conventional history costs no diff at all).
@@ -245,6 +248,11 @@ fn read_range(
                 } else {
                     helper.pump();
                 }
+            }
+            if !keep_messages {
+                // Classified: the message is in the draft's fields now (a third of a
+                // long range's memory otherwise).
+                commit.message = String::new();
             }
             draft
         },

@@ -221,13 +221,14 @@ impl Repo {
     /// `work` runs on a second thread, fed in batches as commits are read: reading is
     /// libgit2's (inflating objects, one thread at a time: its pack access is behind a
     /// process-wide lock), while `work` is pure (classifying messages), so on two
-    /// cores it costs no wall time until it is slower than the reading.
+    /// cores it costs no wall time until it is slower than the reading. It may also
+    /// drop what no later step needs (a message already classified).
     pub fn walk_with<T: Send>(
         &self,
         from: Option<Oid>,
         to: Oid,
         on_commit: &mut dyn FnMut(),
-        mut work: impl FnMut(&Commit) -> T + Send,
+        mut work: impl FnMut(&mut Commit) -> T + Send,
     ) -> Result<(Vec<Commit>, Vec<T>)> {
         const BATCH: usize = 256;
         let shallow = self.inner.is_shallow();
@@ -238,8 +239,8 @@ impl Repo {
                 let (mut commits, mut done) = (Vec::new(), Vec::new());
                 for batch in receive {
                     for (oid, raw) in batch {
-                        let commit = object::commit(oid, &raw);
-                        done.push(work(&commit));
+                        let mut commit = object::commit(oid, &raw);
+                        done.push(work(&mut commit));
                         commits.push(commit);
                     }
                 }
