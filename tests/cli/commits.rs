@@ -262,11 +262,11 @@ fn the_path_fallback_answers_the_same_from_a_helper_process() {
     docs.push(repo.commit("Drop the first page"));
     repo.change("src/lib.rs", "feat: conventional, never diffed");
 
-    let scope = |helper_min: &str| {
+    let scope = |env: &[(&str, &str)]| {
         let output = repo
             .relplan()
             .env("CI", "true")
-            .env("RELPLAN_HELPER_MIN", helper_min)
+            .envs(env.iter().copied())
             .args(["scope", "--format", "json"])
             .output()
             .unwrap();
@@ -274,42 +274,27 @@ fn the_path_fallback_answers_the_same_from_a_helper_process() {
         let log = String::from_utf8_lossy(&output.stderr).into_owned();
         (String::from_utf8(output.stdout).unwrap(), log)
     };
-    let (helped, log) = scope("1");
+    let helper = ("RELPLAN_HELPER_MIN", "1");
+    let (helped, log) = scope(&[helper]);
     assert!(
         log.contains("path fallback: 13 commits diffed, 13 of them by a helper process"),
         "{log}"
     );
     // A helper kept two requests ahead: most requests wait in its backlog until the
     // walk ends, then this process and the helper share them.
-    let output = repo
-        .relplan()
-        .env("CI", "true")
-        .env("RELPLAN_HELPER_MIN", "1")
-        .env("RELPLAN_HELPER_AHEAD", "2")
-        .args(["scope", "--format", "json"])
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&output.stderr);
+    let (shared, log) = scope(&[helper, ("RELPLAN_HELPER_AHEAD", "2")]);
     assert!(log.contains("path fallback: 13 commits diffed, "), "{log}");
     assert!(!log.contains(", 0 of them"), "{log}");
-    assert_eq!(String::from_utf8(output.stdout).unwrap(), helped);
+    assert_eq!(shared, helped);
     // A helper that dies after one answer, with twelve more requests sent: those
     // are diffed here.
-    let output = repo
-        .relplan()
-        .env("CI", "true")
-        .env("RELPLAN_HELPER_MIN", "1")
-        .env("RELPLAN_HELPER_STOP_AFTER", "1")
-        .args(["scope", "--format", "json"])
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&output.stderr);
+    let (rescued, log) = scope(&[helper, ("RELPLAN_HELPER_STOP_AFTER", "1")]);
     assert!(
         log.contains("path fallback: 13 commits diffed, 1 of them"),
         "{log}"
     );
-    assert_eq!(String::from_utf8(output.stdout).unwrap(), helped);
-    let (alone, log) = scope("off");
+    assert_eq!(rescued, helped);
+    let (alone, log) = scope(&[("RELPLAN_HELPER_MIN", "off")]);
     assert!(
         log.contains("path fallback: 13 commits diffed, 0 of them by a helper process"),
         "{log}"

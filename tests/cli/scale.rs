@@ -55,6 +55,16 @@ fn plan_with_skipped_paths(repo: &TestRepo) -> (serde_json::Value, Vec<String>) 
     (plan, skipped)
 }
 
+/// The plan's `files.paths`: every path the range changed.
+fn planned_paths(plan: &serde_json::Value) -> Vec<&str> {
+    plan["files"]["paths"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p.as_str())
+        .collect()
+}
+
 fn warnings(plan: &serde_json::Value) -> Vec<String> {
     plan["warnings"]
         .as_array()
@@ -229,6 +239,16 @@ fn a_clone_without_trees_gets_one_warning_not_one_per_commit() {
     assert_eq!(helped, alone);
 }
 
+const DRY_RUN_JSON: [&str; 7] = [
+    "plan",
+    "1.1.0",
+    "--date",
+    "2026-12-15",
+    "--dry-run",
+    "--format",
+    "json",
+];
+
 /// `relplan plan 1.1.0 --dry-run --format json` in CI mode with `RELPLAN_HELPER_MIN`
 /// set: (stdout, stderr).
 fn plan_with_helper_min(repo: &TestRepo, helper_min: &str) -> (String, String) {
@@ -240,15 +260,7 @@ fn plan_with_helper(repo: &TestRepo, env: &[(&str, &str)]) -> (String, String) {
         .relplan()
         .env("CI", "true")
         .envs(env.iter().copied())
-        .args([
-            "plan",
-            "1.1.0",
-            "--date",
-            "2026-12-15",
-            "--dry-run",
-            "--format",
-            "json",
-        ])
+        .args(DRY_RUN_JSON)
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
@@ -296,12 +308,7 @@ fn a_plan_diffed_partly_by_a_helper_process_is_the_same_plan() {
     assert_eq!(rescued, alone);
 
     let plan: serde_json::Value = serde_json::from_str(&helped).unwrap();
-    let paths: Vec<&str> = plan["files"]["paths"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p.as_str())
-        .collect();
+    let paths = planned_paths(&plan);
     for i in 0..10 {
         assert!(
             paths.contains(&format!("db/migrations/{i:03}_drop.sql").as_str()),
@@ -378,12 +385,7 @@ fn a_missing_tree_skips_that_commits_paths_with_one_warning() {
     );
     assert!(skipped[0].contains(&broken), "{skipped:?}");
     // The other commits keep their evidence.
-    let paths: Vec<&str> = plan["files"]["paths"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(|p| p.as_str())
-        .collect();
+    let paths = planned_paths(&plan);
     assert_eq!(paths, ["src/lib.rs"]);
     assert_eq!(plan["range"]["commits"], 3);
     let _ = (before, after);
@@ -430,18 +432,7 @@ fn a_reader_that_stops_after_one_line_ends_the_json_quietly() {
     }
     import(&repo, &stream);
 
-    for args in [
-        &["scope", "--format", "json"][..],
-        &[
-            "plan",
-            "1.1.0",
-            "--date",
-            "2026-12-15",
-            "--dry-run",
-            "--format",
-            "json",
-        ],
-    ] {
+    for args in [&["scope", "--format", "json"][..], &DRY_RUN_JSON] {
         let mut child = repo
             .relplan_process()
             .args(args)
