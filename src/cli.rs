@@ -54,8 +54,9 @@ pub enum Command {
     /// Work with the document templates.
     #[command(subcommand)]
     Templates(TemplatesCommand),
-    /// Internal: answers changed-path requests of another relplan process (one commit
-    /// id per line on stdin), so that its path fallback runs on another core.
+    /// Internal: answers changed-path requests of another relplan process (one diff
+    /// per line on stdin, see src/git/helper.rs), so that its tree diffs run on
+    /// another core.
     #[command(name = "__changed-paths", hide = true)]
     ChangedPaths {
         /// The repository's git directory.

@@ -1,5 +1,6 @@
-//! The path fallback's diffs in a helper process, so that they run on another core
-//! while the walk is still reading history.
+//! Tree diffs in a helper process, so that they run on another core: half of
+//! `plan`'s diff phase, and the path fallback's diffs while the walk is still
+//! reading history.
 //!
 //! Why a process and not a thread: libgit2 reads pack files behind one process-wide
 //! lock, and a second thread diffing trees slowed the walk by more than it saved
