@@ -210,7 +210,7 @@ mod tests {
     fn readme_documents_every_subcommand() {
         use clap::CommandFactory;
         let readme = include_str!("../README.md");
-        // Hidden subcommands are internal (the path-fallback helper process).
+        // Hidden subcommands are internal (the tree-diff helper process).
         for sub in super::Cli::command()
             .get_subcommands()
             .filter(|s| !s.is_hide_set())

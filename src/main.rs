@@ -14,7 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = relplan::cli::Cli::parse();
-    // The path fallback may run `relplan __changed-paths` beside the walk.
+    // Tree diffs may run in a `relplan __changed-paths` helper process.
     if let Ok(exe) = std::env::current_exe() {
         relplan::git::helper::enable(exe);
     }

@@ -55,21 +55,11 @@ static DEFAULT_COMPILED: LazyLock<Option<Compiled>> =
     LazyLock::new(|| CommitsConfig::default().compile().ok());
 
 /// Classifies every commit of the range (newest first, as `git::Repo::walk` returns
-/// them), keeping their order. No path fallback: see `classify_with_paths`.
+/// them), keeping their order. No path fallback: `Classifier::finish` takes paths.
 pub fn classify(commits: &[Commit], config: &CommitsConfig) -> Vec<Change> {
-    classify_with_paths(commits, config, |_, _| None)
-}
-
-/// Like `classify`, and asks `paths_of` for the changed paths of each commit that is
-/// still unclassified (only those: a conventional history costs no diff at all).
-pub fn classify_with_paths(
-    commits: &[Commit],
-    config: &CommitsConfig,
-    paths_of: impl FnMut(usize, &Commit) -> Option<Vec<String>>,
-) -> Vec<Change> {
     let classifier = Classifier::new(config);
     let drafts = commits.iter().map(|c| classifier.first_pass(c)).collect();
-    classifier.finish(drafts, commits, paths_of)
+    classifier.finish(drafts, commits, |_, _| None)
 }
 
 /// Classification in two steps, so that the per-commit step can run while the history
@@ -973,7 +963,9 @@ category = "operations"
                 _ => panic!("paths asked for a classified commit"),
             })
         };
-        let changes = classify_with_paths(&commits, &CommitsConfig::default(), paths);
+        let classifier = Classifier::new(&CommitsConfig::default());
+        let drafts = commits.iter().map(|c| classifier.first_pass(c)).collect();
+        let changes = classifier.finish(drafts, &commits, paths);
         let cats: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
         assert_eq!(cats, ["documentation", "tests", "unclassified", "other"]);
         assert_eq!(changes[0].classified_by, "paths");

@@ -13,10 +13,7 @@ use std::fmt;
 
 use serde::{Serialize, Serializer};
 
-pub use classify::{
-    classify, classify_with_paths, fold_pull_request_commits, is_pull_request_merge, Classifier,
-    Draft,
-};
+pub use classify::{classify, fold_pull_request_commits, is_pull_request_merge, Classifier, Draft};
 pub use config::{CommitsConfig, PathRule, Rule};
 pub use version::{prerelease_number, suggest, Bump, BumpLevel, VersionRules};
 

@@ -88,8 +88,8 @@ pub struct PathHelper {
     running: Option<Running>,
     /// The helper could not be started or stopped reading: no more requests.
     failed: bool,
-    /// The commits of the requests sent, in order.
-    sent: Vec<Oid>,
+    /// The requests sent, in order.
+    sent: Vec<DiffJob>,
     answered: Arc<AtomicUsize>,
 }
 
@@ -130,15 +130,9 @@ impl PathHelper {
     }
 
     /// Asks for the changed paths of `commit` of a walk (its parent's tree is read by
-    /// the helper).
+    /// the helper): sent when the helper has room for it, else kept in the backlog.
     pub fn request_commit(&mut self, commit: &super::Commit) {
-        self.request(&job(commit, &FxHashMap::default()));
-    }
-
-    /// Asks for the changed paths of `job`: sent when the helper has room for it,
-    /// else kept in the backlog.
-    pub(crate) fn request(&mut self, job: &DiffJob) {
-        self.enqueue(job);
+        self.enqueue(&job(commit, &FxHashMap::default()));
         self.pump();
     }
 
@@ -188,7 +182,7 @@ impl PathHelper {
                 ok = false;
                 break;
             }
-            self.sent.push(job.commit);
+            self.sent.push(job);
         }
         if !ok || running.stdin.flush().is_err() {
             self.failed = true;
@@ -241,12 +235,12 @@ impl PathHelper {
         });
     }
 
-    /// Every answer the helper gave, and the commits of the requests it was sent
-    /// but did not answer (it died), then the backlog: all for the caller to diff.
-    pub(crate) fn finish(mut self) -> (Answers, Vec<Oid>, Vec<DiffJob>) {
-        let backlog = self.take_backlog();
+    /// Every answer the helper gave, and the requests it was sent but did not
+    /// answer (it died), for the caller to diff. Call `take_backlog` first: what
+    /// was never sent is not returned here.
+    pub(crate) fn finish(mut self) -> (Answers, Vec<DiffJob>) {
         let Some(mut running) = self.running.take() else {
-            return (Answers::default(), Vec::new(), backlog);
+            return (Answers::default(), Vec::new());
         };
         // Closing stdin tells the helper there is nothing more to ask.
         let _ = running.stdin.flush();
@@ -256,10 +250,10 @@ impl PathHelper {
         let unanswered = self
             .sent
             .iter()
-            .filter(|oid| !answers.contains_key(oid))
+            .filter(|job| !answers.contains_key(&job.commit))
             .copied()
             .collect();
-        (answers, unanswered, backlog)
+        (answers, unanswered)
     }
 }
 

@@ -45,6 +45,8 @@ pub struct Commit {
 }
 
 impl Commit {
+    /// libgit2's reading of a commit: what `object::commit` is checked against.
+    #[cfg(test)]
     fn read(commit: &git2::Commit<'_>) -> Commit {
         let author = commit.author();
         let oid = commit.id();
@@ -348,53 +350,37 @@ impl Repo {
     ) -> (FxHashMap<Oid, Result<Vec<PathChange>>>, usize) {
         let trees = range_trees(commits);
         // Asked for during the walk with their parent commit; now every tree is known.
-        let backlog = helper.take_backlog();
-        let jobs: Vec<DiffJob> = backlog
-            .iter()
-            .map(|j| match j.parent {
-                Parent::Commit(parent) => match trees.get(&parent) {
-                    Some(&tree) => DiffJob {
-                        parent: Parent::Tree(tree),
-                        ..*j
-                    },
-                    None => *j,
-                },
-                _ => *j,
-            })
-            .collect();
+        let known_parent = |j: &DiffJob| match j.parent {
+            Parent::Commit(parent) => trees.get(&parent).map_or(*j, |&tree| DiffJob {
+                parent: Parent::Tree(tree),
+                ..*j
+            }),
+            _ => *j,
+        };
+        let jobs: Vec<DiffJob> = helper.take_backlog().iter().map(known_parent).collect();
         let running = helper.is_running().then_some(helper);
         let (paths, earlier) = self.diff_jobs(&jobs, running, &mut |_| {});
-        let mut by_helper = paths.iter().filter(|p| p.by_helper).count();
-        let mut all: FxHashMap<Oid, Result<Vec<PathChange>>> = FxHashMap::default();
-        for (job, diffed) in jobs.iter().zip(paths) {
-            all.insert(job.commit, diffed.paths);
-        }
-        by_helper += earlier.answers.len();
+        let by_helper = paths.iter().filter(|p| p.by_helper).count() + earlier.answers.len();
+        let mut all: FxHashMap<Oid, Result<Vec<PathChange>>> = jobs
+            .iter()
+            .map(|j| j.commit)
+            .zip(paths.into_iter().map(|p| p.paths))
+            .collect();
         all.extend(
             earlier
                 .answers
                 .into_iter()
                 .map(|(oid, answer)| (oid, answer.map_err(Error::runtime))),
         );
-        // Sent during the walk and never answered: the helper died.
-        if !earlier.unanswered.is_empty() {
-            let index: FxHashMap<Oid, usize> = commits
+        // Sent during the walk and never answered (the helper died): diffed here.
+        let unanswered: Vec<DiffJob> = earlier.unanswered.iter().map(known_parent).collect();
+        let (paths, _) = self.diff_jobs(&unanswered, None, &mut |_| {});
+        all.extend(
+            unanswered
                 .iter()
-                .enumerate()
-                .map(|(i, c)| (c.oid, i))
-                .collect();
-            let jobs: Vec<DiffJob> = earlier
-                .unanswered
-                .iter()
-                .filter_map(|oid| index.get(oid).map(|&i| job(&commits[i], &trees)))
-                .collect();
-            let (paths, _) = self.diff_jobs(&jobs, None, &mut |_| {});
-            all.extend(
-                jobs.iter()
-                    .map(|j| j.commit)
-                    .zip(paths.into_iter().map(|p| p.paths)),
-            );
-        }
+                .map(|j| j.commit)
+                .zip(paths.into_iter().map(|p| p.paths)),
+        );
         (all, by_helper)
     }
 
@@ -454,7 +440,7 @@ impl Repo {
             }
         }
         // A backlog left here (the helper failed) is in `jobs[high..]`, unanswered.
-        let (mut answers, unanswered, _) = match helper {
+        let (mut answers, unanswered) = match helper {
             Some(helper) => helper.finish(),
             None => Default::default(),
         };
@@ -479,7 +465,7 @@ impl Repo {
         let asked: rustc_hash::FxHashSet<Oid> = jobs[high..].iter().map(|j| j.commit).collect();
         let unanswered = unanswered
             .into_iter()
-            .filter(|oid| !asked.contains(oid))
+            .filter(|job| !asked.contains(&job.commit))
             .collect();
         (
             results,
@@ -495,16 +481,12 @@ impl Repo {
     /// changes belong to the merged commits. Only trees are compared, never content.
     #[cfg(test)]
     fn changed_paths(&self, commit: Oid) -> Result<Vec<PathChange>> {
-        let job = job(&self.read_commit(commit)?, &FxHashMap::default());
-        self.diff_job(&self.odb()?, &job, &mut TreeCache::default())
-    }
-
-    /// One commit by id, outside a walk.
-    pub fn read_commit(&self, commit: Oid) -> Result<Commit> {
-        self.inner
+        let read = self
+            .inner
             .find_commit(commit)
-            .map(|c| Commit::read(&c))
-            .runtime_context(|| format!("cannot read commit {commit}"))
+            .map_err(|e| Error::runtime(e.to_string()))?;
+        let job = job(&Commit::read(&read), &FxHashMap::default());
+        self.diff_job(&self.odb()?, &job, &mut TreeCache::default())
     }
 
     fn tree_of(&self, commit: Oid) -> Result<Oid> {
@@ -551,8 +533,7 @@ impl Repo {
         Ok(changes)
     }
 
-    /// The object database, for `path_reader`.
-    pub fn odb(&self) -> Result<git2::Odb<'_>> {
+    fn odb(&self) -> Result<git2::Odb<'_>> {
         self.inner
             .odb()
             .runtime_context(|| "cannot open the object database".into())
@@ -723,7 +704,7 @@ struct Diffed {
 #[derive(Default)]
 struct Earlier {
     answers: helper::Answers,
-    unanswered: Vec<Oid>,
+    unanswered: Vec<DiffJob>,
 }
 
 /// One commit's diff: its tree against its first parent's.

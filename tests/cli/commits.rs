@@ -4,15 +4,10 @@
 use predicates::prelude::*;
 use serde_json::Value;
 
-use crate::support::{json_of, stdout_of, TestRepo};
+use crate::support::{stdout_of, TestRepo};
 
 fn scope_json(repo: &TestRepo) -> Vec<Value> {
-    let json = json_of(
-        repo.relplan()
-            .args(["scope", "--format", "json"])
-            .assert()
-            .success(),
-    );
+    let json = repo.scope_json();
     json["changes"].as_array().cloned().unwrap_or_default()
 }
 

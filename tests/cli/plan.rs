@@ -371,12 +371,7 @@ fn merged_branches_are_in_the_range_and_merge_commits_are_not_features() {
         "-m",
         "Merge branch 'topic'",
     ]);
-    let json = crate::support::json_of(
-        repo.relplan()
-            .args(["scope", "--format", "json"])
-            .assert()
-            .success(),
-    );
+    let json = repo.scope_json();
     let changes = json["changes"].as_array().unwrap();
     assert_eq!(
         changes.len(),

@@ -4,7 +4,7 @@
 
 use std::io::{BufRead, BufReader, Write};
 
-use crate::support::{json_of, TestRepo};
+use crate::support::TestRepo;
 
 /// Feeds a `git fast-import` stream to the repository.
 fn import(repo: &TestRepo, stream: &[u8]) {
@@ -93,12 +93,7 @@ fn the_previous_release_is_the_nearest_of_thousands_of_tags() {
     }
     import(&repo, &stream);
 
-    let json = json_of(
-        repo.relplan()
-            .args(["scope", "--format", "json"])
-            .assert()
-            .success(),
-    );
+    let json = repo.scope_json();
     assert_eq!(json["from"]["ref"], "v1.2990.0");
     assert_eq!(json["changes"].as_array().unwrap().len(), 10);
     let next = repo.relplan().args(["next-version"]).assert().success();
@@ -129,12 +124,7 @@ fn a_message_of_several_megabytes_is_read_whole() {
     commit(&mut stream, 2, Some(1), &huge, &inline_file(b"api.rs", "2"));
     import(&repo, &stream);
 
-    let json = json_of(
-        repo.relplan()
-            .args(["scope", "--format", "json"])
-            .assert()
-            .success(),
-    );
+    let json = repo.scope_json();
     let change = &json["changes"][0];
     assert_eq!(change["summary"], "feat(api): accept very long payloads");
     assert_eq!(change["breaking"], true, "the footer after 2 MB was read");
@@ -342,12 +332,7 @@ fn a_commit_with_a_malformed_signature_is_still_planned() {
     repo.git(&["update-ref", "HEAD", id.trim()]);
     let tip = repo.change("b.txt", "feat: after the odd one");
 
-    let json = json_of(
-        repo.relplan()
-            .args(["scope", "--format", "json"])
-            .assert()
-            .success(),
-    );
+    let json = repo.scope_json();
     let changes = json["changes"].as_array().unwrap();
     assert_eq!(changes.len(), 2, "{json:#}");
     assert_eq!(changes[0]["id"], tip);

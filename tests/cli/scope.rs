@@ -1,6 +1,6 @@
 //! `relplan scope`: the classified changes, and the JSON contract of DESIGN.md.
 
-use crate::support::{json_of, TestRepo};
+use crate::support::TestRepo;
 
 #[test]
 fn scope_json_follows_the_contract() {
@@ -11,12 +11,7 @@ fn scope_json_follows_the_contract() {
     let feat = repo.change("api.txt", "feat(api)!: drop v1 routes (#12)");
     let plain = repo.change("b.txt", "Update the readme");
 
-    let json = json_of(
-        repo.relplan()
-            .args(["scope", "--format", "json"])
-            .assert()
-            .success(),
-    );
+    let json = repo.scope_json();
     assert_eq!(json["from"]["ref"], "v1.4.0");
     assert_eq!(json["from"]["id"], tagged);
     assert_eq!(json["to"]["ref"], "HEAD");
@@ -50,12 +45,7 @@ fn scope_without_tags_starts_at_the_root() {
     let repo = TestRepo::new();
     repo.change("a.txt", "fix: one");
     repo.change("b.txt", "docs: two");
-    let json = json_of(
-        repo.relplan()
-            .args(["scope", "--format", "json"])
-            .assert()
-            .success(),
-    );
+    let json = repo.scope_json();
     assert!(json["from"].is_null());
     assert_eq!(json["changes"].as_array().unwrap().len(), 2);
 }

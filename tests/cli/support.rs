@@ -146,6 +146,16 @@ impl TestRepo {
         cmd
     }
 
+    /// `relplan scope --format json`, which must succeed, parsed.
+    pub fn scope_json(&self) -> serde_json::Value {
+        json_of(
+            self.relplan()
+                .args(["scope", "--format", "json"])
+                .assert()
+                .success(),
+        )
+    }
+
     /// `relplan plan VERSION --date 2026-12-15 --dry-run --format json`, which must
     /// succeed: the plan as JSON, nothing written.
     pub fn dry_run_plan(&self, version: &str) -> serde_json::Value {
