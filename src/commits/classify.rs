@@ -108,7 +108,7 @@ impl Classifier {
             Some(compiled) => Draft(first_pass(commit, compiled)),
             None => Draft(Item {
                 change: unclassified(commit, &parse::parse(&commit.message)),
-                pending: Pending::Nothing,
+                pending: None,
             }),
         }
     }
@@ -207,20 +207,15 @@ pub fn fold_pull_request_commits(changes: &mut [Change], merged: &[(usize, Vec<u
 /// A change and what the range-wide passes still have to settle.
 struct Item {
     change: Change,
-    pending: Pending,
+    /// Boxed: few commits have one, and every commit of the range holds the field.
+    pending: Option<Box<Pending>>,
 }
 
 enum Pending {
-    Nothing,
     /// A revert of the commit with this id (when the body names it) or header.
-    Revert {
-        id: Option<String>,
-        header: String,
-    },
+    Revert { id: Option<String>, header: String },
     /// A fixup/squash/amend of the commit with this subject.
-    Fixup {
-        target: String,
-    },
+    Fixup { target: String },
 }
 
 fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
@@ -239,7 +234,10 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
         change.description = Some(header.description.clone());
         change.breaking |= header.bang;
     }
-    let item = |change, pending| Item { change, pending };
+    let item = |change, pending: Option<Pending>| Item {
+        change,
+        pending: pending.map(Box::new),
+    };
 
     // 1. Configured rules.
     if let Some((i, category)) = match_rule(commit, &msg, compiled) {
@@ -248,7 +246,7 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
         }
         change.category = category;
         change.classified_by = "rule";
-        return item(change, Pending::Nothing);
+        return item(change, None);
     }
 
     // 2. Merges.
@@ -259,7 +257,7 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
         if body.is_empty() {
             change.pr = number;
             change.note = Some("the merge message has no pull request title".into());
-            return item(change, Pending::Nothing);
+            return item(change, None);
         }
         // GitHub writes the PR title (and description) as the merge commit's body.
         let synthetic = Commit {
@@ -281,7 +279,7 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
         change.category = Category::Skipped;
         change.classified_by = "merge";
         change.note = Some("merge commit (structural)".into());
-        return item(change, Pending::Nothing);
+        return item(change, None);
     }
 
     // 3. fixup! / squash! / amend!
@@ -290,7 +288,7 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
         change.classified_by = "fixup";
         change.note = Some(format!("fixup of \"{target}\", which is not in this range"));
         let target = target.to_string();
-        return item(change, Pending::Fixup { target });
+        return item(change, Some(Pending::Fixup { target }));
     }
 
     // 4. Reverts.
@@ -315,14 +313,14 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
         };
         change.classified_by = "revert";
         change.note = Some(format!("reverts \"{header}\""));
-        return item(change, Pending::Revert { id, header });
+        return item(change, Some(Pending::Revert { id, header }));
     }
 
     // 5-6. The type, references and heuristics.
     let (category, by) = type_category(msg.header.as_ref(), &msg, compiled);
     change.category = category;
     change.classified_by = by;
-    item(change, Pending::Nothing)
+    item(change, None)
 }
 
 /// The change of `commit` before any classification step.
@@ -342,9 +340,7 @@ fn unclassified(commit: &Commit, msg: &Message) -> Change {
         authors: authors(commit),
         short_id: commit.id.chars().take(7).collect(),
         breaking_note: None,
-        time: chrono::DateTime::from_timestamp(commit.time, 0)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default(),
+        time: commit.time,
         subject: msg.subject.clone(),
         classified_by: "none",
         note: None,
@@ -506,8 +502,8 @@ fn nearest_older(candidates: Option<&Vec<usize>>, i: usize) -> Option<usize> {
 fn fold_fixups(items: &mut [Item]) {
     let targets: FxHashSet<&str> = items
         .iter()
-        .filter_map(|item| match &item.pending {
-            Pending::Fixup { target } => Some(target.as_str()),
+        .filter_map(|item| match item.pending.as_deref() {
+            Some(Pending::Fixup { target }) => Some(target.as_str()),
             _ => None,
         })
         .collect();
@@ -518,9 +514,10 @@ fn fold_fixups(items: &mut [Item]) {
     {
         let map = subjects(items, &targets);
         for (i, item) in items.iter().enumerate() {
-            if let Pending::Fixup { target } = &item.pending {
-                let found = nearest_older(map.get(target.as_str()), i)
-                    .filter(|&j| !matches!(items[j].pending, Pending::Fixup { .. }));
+            if let Some(Pending::Fixup { target }) = item.pending.as_deref() {
+                let found = nearest_older(map.get(target.as_str()), i).filter(|&j| {
+                    !matches!(items[j].pending.as_deref(), Some(Pending::Fixup { .. }))
+                });
                 if let Some(j) = found {
                     folded.push((i, items[j].change.short_id.clone()));
                 }
@@ -543,7 +540,7 @@ fn resolve_reverts(items: &mut [Item]) {
     let mut full_ids: FxHashSet<&str> = FxHashSet::default();
     let mut abbreviated = false;
     for item in items.iter() {
-        if let Pending::Revert { id, header } = &item.pending {
+        if let Some(Pending::Revert { id, header }) = item.pending.as_deref() {
             headers.insert(header.as_str());
             match id {
                 Some(id) if id.len() < 40 => abbreviated = true,
@@ -575,7 +572,7 @@ fn resolve_reverts(items: &mut [Item]) {
             }
         }
         for (i, item) in items.iter().enumerate() {
-            let Pending::Revert { id, header } = &item.pending else {
+            let Some(Pending::Revert { id, header }) = item.pending.as_deref() else {
                 continue;
             };
             let by_id = id.as_deref().and_then(|id| {

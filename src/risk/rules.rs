@@ -785,7 +785,7 @@ mod tests {
             authors: vec!["Ada".into()],
             short_id: id.chars().take(7).collect(),
             breaking_note: None,
-            time: String::new(),
+            time: 0,
             subject: String::new(),
             classified_by: "type",
             note: None,

@@ -519,7 +519,7 @@ mod tests {
             authors: vec!["Ada".into()],
             short_id: id.into(),
             breaking_note: None,
-            time: String::new(),
+            time: 0,
             subject: String::new(),
             classified_by: "type",
             note: None,
