@@ -63,7 +63,7 @@ fn main() {
     let commits: Vec<Commit> = (0..count)
         .map(|i| Commit {
             oid: git2::Oid::ZERO_SHA1,
-            id: fake_id(count - i),
+            id: fake_id(count - i).into(),
             message: message(count - i),
             author: "Ada Lovelace".into(),
             author_email: "ada@example.com".into(),

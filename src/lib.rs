@@ -21,6 +21,7 @@ pub mod team;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use git2::Oid;
@@ -250,11 +251,10 @@ fn read_range(
                 }
             }
             if !keep_messages {
-                // Classified: what the output needs of the message, id and author is
-                // in the draft now (about 400 bytes a commit kept for nothing
-                // otherwise); the walk-order and path passes need only ids and trees.
+                // Classified: what the output needs of the message and author is in
+                // the draft now (about 350 bytes a commit kept for nothing otherwise);
+                // the walk-order and path passes need only object ids and trees.
                 commit.message = String::new();
-                commit.id = String::new();
                 commit.author = String::new();
                 commit.author_email = String::new();
             }
@@ -609,7 +609,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         env.repository.as_deref(),
         ws.repo.remote_url("origin").as_deref(),
     )?;
-    let ids: Vec<String> = range.commits.iter().map(|c| c.id.clone()).collect();
+    let ids: Vec<String> = range.commits.iter().map(|c| c.id.to_string()).collect();
     // PRs updated before the range's oldest commit (less a day of clock skew) cannot be in it.
     let since = range
         .commits
@@ -619,6 +619,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         .map(|t| t - 86_400);
     let fetched =
         github::pull_requests(env, &options, &ws.config.github, slug.as_ref(), &ids, since)?;
+    drop(ids);
     let enrichment = github::enrich(
         &mut range.changes,
         &fetched.prs,
@@ -685,7 +686,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
                     paths,
                 });
             }
-            Err(e) => unreadable.push((commit.id.as_str(), e)),
+            Err(e) => unreadable.push((&*commit.id, e)),
         }
     }
     // A treeless partial clone fails every commit: one warning, not one per commit.
@@ -741,7 +742,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     warnings.extend(schedule.warnings.iter().cloned());
     let texts = read_risk_texts(&ws, &range, &commit_paths, &mut warnings);
     // Moved, not copied: nothing after the risk engine reads the commits' messages.
-    let messages: std::collections::BTreeMap<String, String> = range
+    let messages: std::collections::BTreeMap<Arc<str>, String> = range
         .commits
         .iter_mut()
         .map(|c| (c.id.clone(), std::mem::take(&mut c.message)))

@@ -16,7 +16,7 @@
 //!    dependencies, else the path fallback, else `unclassified`.
 
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use regex::Regex;
 
@@ -325,9 +325,10 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
 
 /// The change of `commit` before any classification step.
 fn unclassified(commit: &Commit, msg: &Message) -> Change {
+    let subject: Arc<str> = msg.subject.as_str().into();
     Change {
         id: commit.id.clone(),
-        summary: msg.subject.clone(),
+        summary: Arc::clone(&subject),
         conventional: false,
         kind: None,
         scope: None,
@@ -341,7 +342,7 @@ fn unclassified(commit: &Commit, msg: &Message) -> Change {
         short_id: commit.id.chars().take(7).collect(),
         breaking_note: None,
         time: commit.time,
-        subject: msg.subject.clone(),
+        subject,
         classified_by: "none",
         note: None,
     }
@@ -479,7 +480,7 @@ fn authors(commit: &Commit) -> Vec<String> {
 fn subjects<'a>(items: &'a [Item], wanted: &FxHashSet<&str>) -> HashMap<&'a str, Vec<usize>> {
     let mut map: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, item) in items.iter().enumerate() {
-        let (subject, summary) = (item.change.subject.as_str(), item.change.summary.as_str());
+        let (subject, summary) = (&*item.change.subject, &*item.change.summary);
         if wanted.contains(subject) {
             map.entry(subject).or_default().push(i);
         }
@@ -562,8 +563,8 @@ fn resolve_reverts(items: &mut [Item]) {
         let mut by_id: HashMap<&str, usize> = HashMap::default();
         let mut by_prefix: HashMap<&str, Vec<usize>> = HashMap::default();
         for (i, item) in items.iter().enumerate() {
-            if full_ids.contains(item.change.id.as_str()) {
-                by_id.insert(item.change.id.as_str(), i);
+            if full_ids.contains(&*item.change.id) {
+                by_id.insert(&*item.change.id, i);
             }
             if abbreviated {
                 if let Some(p) = item.change.id.get(..7) {
@@ -643,7 +644,7 @@ mod tests {
     fn commit(id: usize, message: &str) -> Commit {
         Commit {
             oid: git2::Oid::ZERO_SHA1,
-            id: format!("{id:07x}{}", "0".repeat(33)),
+            id: format!("{id:07x}{}", "0".repeat(33)).into(),
             message: message.into(),
             author: "Ada".into(),
             author_email: "ada@example.com".into(),
@@ -821,12 +822,12 @@ mod tests {
         let c = classify(&commits, &CommitsConfig::default()).remove(0);
         assert_eq!(c.category, Category::Features);
         assert_eq!(c.pr, Some(42));
-        assert_eq!(c.summary, "feat(api): add search");
-        assert_eq!(c.subject, "Merge pull request #42 from octo/search");
+        assert_eq!(&*c.summary, "feat(api): add search");
+        assert_eq!(&*c.subject, "Merge pull request #42 from octo/search");
         assert_eq!(c.classified_by, "merge");
         let c = one("Merge pull request #8 from octo/x\r\n\r\ndocs: guide\r\n");
         assert_eq!(
-            (c.category, c.summary.as_str()),
+            (c.category, &*c.summary),
             (Category::Documentation, "docs: guide")
         );
         let c = one("Merge pull request #7 from octo/x\n\nImprove things\n");
@@ -1044,7 +1045,7 @@ mod robustness {
         let started = Instant::now();
         let c = classify(&[commit(message)], &CommitsConfig::default()).remove(0);
         assert_eq!(c.category, Category::Unclassified);
-        assert_eq!(c.summary, "");
+        assert_eq!(&*c.summary, "");
         // Linear work on 1M lines is milliseconds optimized and ~2 s in an unoptimized
         // test build on a busy machine; quadratic work would take hours.
         assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
@@ -1057,7 +1058,7 @@ mod robustness {
         let n = 20_000;
         let commits: Vec<Commit> = (0..n)
             .map(|i| Commit {
-                id: format!("{:040x}", n - i),
+                id: format!("{:040x}", n - i).into(),
                 ..commit(match i % 4 {
                     0 => "fixup! WIP".to_string(),
                     1 => format!(

@@ -10,6 +10,7 @@ pub mod parse;
 mod version;
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
@@ -166,8 +167,10 @@ fn serialize_time<S: Serializer>(time: &i64, s: S) -> std::result::Result<S::Ok,
 /// of `relplan scope --format json` (DESIGN.md); the rest may grow.
 #[derive(Debug, Clone, Serialize)]
 pub struct Change {
-    pub id: String,
-    pub summary: String,
+    /// Shared with the commit it came from (and the risk engine's inputs): a long
+    /// range holds each id once.
+    pub id: Arc<str>,
+    pub summary: Arc<str>,
     pub conventional: bool,
     #[serde(rename = "type")]
     pub kind: Option<String>,
@@ -185,7 +188,8 @@ pub struct Change {
     #[serde(serialize_with = "serialize_time")]
     pub time: i64,
     /// The commit's own first line (for a merged pull request, `summary` is the PR title).
-    pub subject: String,
+    /// Usually the same text as `summary`, and then the same allocation.
+    pub subject: Arc<str>,
     /// What decided the category: `type`, `rule`, `merge`, `revert`, `fixup`,
     /// `paths`, `heuristic` or `none` (unclassified).
     pub classified_by: &'static str,

@@ -246,7 +246,7 @@ mod tests {
             .enumerate()
             .map(|(i, m)| Commit {
                 oid: git2::Oid::ZERO_SHA1,
-                id: format!("{:07x}{}", i + 0xabc0001, "0".repeat(33)),
+                id: format!("{:07x}{}", i + 0xabc0001, "0".repeat(33)).into(),
                 message: m.to_string(),
                 author: "Ada".into(),
                 author_email: "a@x".into(),

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -30,7 +31,8 @@ pub struct Repo {
 #[derive(Debug, Clone)]
 pub struct Commit {
     pub oid: Oid,
-    pub id: String,
+    /// Hex id, shared with the commit's `Change`.
+    pub id: Arc<str>,
     /// The whole message, lossily decoded.
     pub message: String,
     pub author: String,
@@ -53,7 +55,7 @@ impl Commit {
         let parents: Vec<Oid> = commit.parent_ids().collect();
         Commit {
             oid,
-            id: oid.to_string(),
+            id: oid.to_string().into(),
             message: String::from_utf8_lossy(commit.message_bytes()).into_owned(),
             author: String::from_utf8_lossy(author.name_bytes()).into_owned(),
             author_email: String::from_utf8_lossy(author.email_bytes()).into_owned(),

@@ -53,7 +53,7 @@ pub fn commit(oid: Oid, data: &[u8]) -> Commit {
     };
     Commit {
         oid,
-        id: oid.to_string(),
+        id: oid.to_string().into(),
         message: String::from_utf8_lossy(message).into_owned(),
         author: String::from_utf8_lossy(author).into_owned(),
         author_email: String::from_utf8_lossy(author_email).into_owned(),
@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(parents, want);
         let oid = Oid::from_str(P2).unwrap();
         let c = commit(oid, raw.as_bytes());
-        assert_eq!(c.id, P2);
+        assert_eq!(&*c.id, P2);
         assert_eq!(c.tree, Oid::from_str(TREE).unwrap());
         assert_eq!((c.parents.as_slice(), c.parent_count), (&want[..], 2));
         assert_eq!(

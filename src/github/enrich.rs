@@ -12,6 +12,7 @@
 //!   classified is listed in a warning.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 
 use crate::commits::{self, Category, Change, CommitsConfig};
 use crate::git::Commit;
@@ -47,7 +48,7 @@ impl Enrichment {
 fn classify_title(title: &str, config: &CommitsConfig) -> Option<Change> {
     let commit = Commit {
         oid: git2::Oid::ZERO_SHA1,
-        id: String::new(),
+        id: "".into(),
         message: title.to_string(),
         author: String::new(),
         author_email: String::new(),
@@ -103,10 +104,10 @@ pub fn enrich(
     config: &GithubConfig,
     commits_config: &CommitsConfig,
 ) -> Enrichment {
-    let index: HashMap<String, usize> = changes
+    let index: HashMap<Arc<str>, usize> = changes
         .iter()
         .enumerate()
-        .map(|(i, c)| (c.id.clone(), i))
+        .map(|(i, c)| (Arc::clone(&c.id), i))
         .collect();
     let actions = config.label_actions();
     let mut prs: Vec<&FetchedPr> = prs.iter().collect();
@@ -120,7 +121,7 @@ pub fn enrich(
         let mut members: Vec<usize> = pr
             .commits
             .iter()
-            .filter_map(|id| index.get(id).copied())
+            .filter_map(|id| index.get(id.as_str()).copied())
             .collect();
         members.sort_unstable();
         members.dedup();
@@ -233,7 +234,7 @@ pub fn enrich(
             base: pr.base.clone(),
             labels,
             risk,
-            commits: members.iter().map(|&i| changes[i].id.clone()).collect(),
+            commits: members.iter().map(|&i| changes[i].id.to_string()).collect(),
             conventional_title: title.is_some(),
         });
     }

@@ -196,8 +196,8 @@ impl Object for Change {
             note,
         } = &**self;
         let value = match key {
-            "id" => Value::from(id),
-            "summary" => Value::from(summary),
+            "id" => Value::from(&**id),
+            "summary" => Value::from(&**summary),
             "conventional" => Value::from(*conventional),
             "type" => Value::from(kind.as_deref()),
             "scope" => Value::from(scope.as_deref()),
@@ -209,7 +209,7 @@ impl Object for Change {
             "short_id" => Value::from(short_id),
             "breaking_note" => Value::from(breaking_note.as_deref()),
             "time" => Value::from(self.time_rfc3339()),
-            "subject" => Value::from(subject),
+            "subject" => Value::from(&**subject),
             "classified_by" => Value::from(*classified_by),
             "note" => Value::from(note.as_deref()),
             _ => return None,
@@ -301,7 +301,7 @@ mod change_object_tests {
     fn change(id: &str, full: bool) -> Change {
         let some = |text: &str| full.then(|| text.to_string());
         Change {
-            id: format!("{id}000000"),
+            id: format!("{id}000000").into(),
             summary: "feat(api)!: drop v1 routes (#12)".into(),
             conventional: full,
             kind: some("feat"),

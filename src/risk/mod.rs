@@ -13,6 +13,7 @@ pub mod sql;
 mod strategy;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -33,7 +34,7 @@ pub use strategy::{choose_strategy, StrategyFacts, StrategyOption};
 /// The paths one commit changed, as the risk engine sees them.
 #[derive(Debug, Clone)]
 pub struct CommitPaths {
-    pub id: String,
+    pub id: Arc<str>,
     pub paths: Vec<PathChange>,
 }
 
@@ -59,7 +60,7 @@ pub struct RiskInput<'a> {
     /// Pull request labels by commit id (empty until pull requests are read).
     pub labels: &'a BTreeMap<String, Vec<String>>,
     /// Whole commit messages by commit id (for advisories, rule regexes, flag names).
-    pub messages: &'a BTreeMap<String, String>,
+    pub messages: &'a BTreeMap<Arc<str>, String>,
     pub flags: &'a [FlagConfig],
     /// Pull requests a person labelled with a risk level (`risk:high`, ...).
     pub labelled: &'a [LabelledPullRequest],

@@ -621,7 +621,7 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                 let message = input
                     .messages
                     .get(&change.id)
-                    .map_or(change.summary.as_str(), String::as_str);
+                    .map_or(&*change.summary, String::as_str);
                 if !re.is_match(message) {
                     continue;
                 }
@@ -637,7 +637,7 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                 continue;
             }
             if !m.labels.is_empty() {
-                let labels = input.labels.get(&change.id);
+                let labels = input.labels.get(&*change.id);
                 if !labels.is_some_and(|l| l.iter().any(|x| m.labels.contains(x))) {
                     continue;
                 }
@@ -655,7 +655,7 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                         .join(", ")
                 ));
             }
-            commits.push(change.id.clone());
+            commits.push(change.id.to_string());
             files.extend(matched_files);
         }
         if commits.is_empty() {
@@ -719,13 +719,13 @@ pub fn labelled(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                 input
                     .changes
                     .iter()
-                    .filter(|c| pr.commits.contains(&c.id))
+                    .filter(|c| pr.commits.iter().any(|id| **id == *c.id))
                     .map(|c| CommitRef::of(c).line()),
             );
             let files = input
                 .commit_paths
                 .iter()
-                .filter(|cp| pr.commits.contains(&cp.id))
+                .filter(|cp| pr.commits.iter().any(|id| **id == *cp.id))
                 .flat_map(|cp| cp.paths.iter().map(|p| p.path.clone()))
                 .collect();
             let draft = Draft {
@@ -786,7 +786,7 @@ mod tests {
             short_id: id.chars().take(7).collect(),
             breaking_note: None,
             time: 0,
-            subject: String::new(),
+            subject: "".into(),
             classified_by: "type",
             note: None,
         }

@@ -28,9 +28,9 @@ pub struct CommitRef {
 impl CommitRef {
     pub(super) fn of(change: &Change) -> CommitRef {
         CommitRef {
-            id: change.id.clone(),
+            id: change.id.to_string(),
             short_id: change.short_id.clone(),
-            summary: change.summary.clone(),
+            summary: change.summary.to_string(),
             pr: change.pr,
         }
     }
@@ -187,7 +187,7 @@ fn shipping(changes: &[Change]) -> ById<'_> {
     changes
         .iter()
         .filter(|c| ships(c))
-        .map(|c| (c.id.as_str(), c))
+        .map(|c| (&*c.id, c))
         .collect()
 }
 
@@ -207,7 +207,7 @@ fn path_hits<'c>(
     let mut first_status: BTreeMap<String, char> = BTreeMap::new();
     // commit_paths is newest first: the first status seen is the final one.
     for cp in commit_paths {
-        let Some(change) = by_id.get(cp.id.as_str()) else {
+        let Some(change) = by_id.get(&*cp.id) else {
             continue;
         };
         for pc in &cp.paths {
@@ -223,7 +223,7 @@ fn path_hits<'c>(
             // One commit's paths come together: only the last entry can repeat it
             // (a path hit again through a rename). Scanning every commit of a busy
             // file (a lockfile bumped thousands of times) was quadratic.
-            if hit.commits.last().is_none_or(|c| c.id != change.id) {
+            if hit.commits.last().is_none_or(|c| *c.id != *change.id) {
                 hit.commits.push(CommitRef::of(change));
             }
             first_status.insert(pc.path.clone(), pc.status);
@@ -299,7 +299,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
 
     let mut areas: BTreeSet<&str> = BTreeSet::new();
     for cp in input.commit_paths {
-        if !by_id.contains_key(cp.id.as_str()) {
+        if !by_id.contains_key(&*cp.id) {
             continue;
         }
         for pc in &cp.paths {
@@ -350,7 +350,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
         let message = input
             .messages
             .get(&change.id)
-            .map_or(change.summary.as_str(), String::as_str);
+            .map_or(&*change.summary, String::as_str);
         let mut seen = BTreeSet::new();
         for m in ADVISORY.find_iter(message) {
             if !seen.insert(m.as_str().to_uppercase()) {
@@ -424,7 +424,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
 fn flag_touches(input: &RiskInput<'_>, by_id: &ById<'_>) -> Vec<FlagTouch> {
     let mut touches = Vec::new();
     let mut by_commit: Vec<&Change> = by_id.values().copied().collect();
-    by_commit.sort_unstable_by_key(|c| c.id.as_str());
+    by_commit.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     for flag in input.flags {
         let mut evidence = Vec::new();
         if !flag.paths.is_empty() {
@@ -437,7 +437,7 @@ fn flag_touches(input: &RiskInput<'_>, by_id: &ById<'_>) -> Vec<FlagTouch> {
             let message = input
                 .messages
                 .get(&change.id)
-                .map_or(change.summary.as_str(), String::as_str);
+                .map_or(&*change.summary, String::as_str);
             if contains_identifier(message, &flag.name) {
                 evidence.push(format!("named in commit {}", CommitRef::of(change).line()));
             }
@@ -520,7 +520,7 @@ mod tests {
             short_id: id.into(),
             breaking_note: None,
             time: 0,
-            subject: String::new(),
+            subject: "".into(),
             classified_by: "type",
             note: None,
         };
