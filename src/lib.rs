@@ -288,7 +288,7 @@ fn read_range(
             Some(all) => all[i].as_ref().ok(),
             None => fallback.get(&commit.oid).and_then(|p| p.as_ref().ok()),
         };
-        paths.map(|p| p.iter().map(|p| p.path.clone()).collect())
+        paths.map(|p| p.iter().map(|p| p.path.to_string()).collect())
     });
     let merged = pull_request_branches(&commits, &changes);
     commits::fold_pull_request_commits(&mut changes, &merged);
@@ -709,7 +709,8 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         ));
     }
     drop(unreadable);
-    let all_paths: Vec<String> = distinct_paths.into_iter().collect();
+    let all_paths: Vec<String> = distinct_paths.iter().map(|p| p.to_string()).collect();
+    drop(distinct_paths);
     let totals = match ws
         .repo
         .diff_totals(range.from.as_ref().map(|f| f.1), range.to.1)
@@ -1106,7 +1107,7 @@ fn read_risk_texts(
             .iter()
             .flat_map(|cp| cp.paths.iter())
             .filter(|p| p.status != 'D')
-            .map(|p| p.path.as_str())
+            .map(|p| &*p.path)
             .collect();
         if changed.len() > FLAG_SCAN_LIMIT {
             warnings.push(format!(

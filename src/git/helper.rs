@@ -26,7 +26,7 @@ use std::thread::JoinHandle;
 use git2::Oid;
 use rustc_hash::FxHashMap;
 
-use super::{job, DiffJob, Parent, PathChange, Repo, TreeCache};
+use super::{job, DiffJob, Parent, PathChange, PathNames, Repo, TreeCache};
 use crate::error::{Error, Result};
 
 /// The hidden subcommand the helper runs as.
@@ -270,7 +270,8 @@ impl Drop for PathHelper {
 /// Reads answers until the helper closes its stdout (or sends something unreadable).
 fn read_answers(mut from: impl BufRead, answered: &AtomicUsize) -> Answers {
     let mut answers = Answers::default();
-    while let Some((oid, answer)) = read_answer(&mut from) {
+    let mut names = PathNames::default();
+    while let Some((oid, answer)) = read_answer(&mut from, &mut names) {
         answers.insert(oid, answer);
         answered.fetch_add(1, Ordering::Relaxed);
     }
@@ -279,7 +280,7 @@ fn read_answers(mut from: impl BufRead, answered: &AtomicUsize) -> Answers {
 
 /// One whole answer, or `None` at the end of the stream or on anything unreadable.
 type Answer = (Oid, std::result::Result<Vec<PathChange>, String>);
-fn read_answer(from: &mut impl BufRead) -> Option<Answer> {
+fn read_answer(from: &mut impl BufRead, names: &mut PathNames) -> Option<Answer> {
     let mut line = Vec::new();
     from.read_until(b'\n', &mut line).ok()?;
     let text = std::str::from_utf8(&line).ok()?.strip_suffix('\n')?;
@@ -299,7 +300,7 @@ fn read_answer(from: &mut impl BufRead) -> Option<Answer> {
         };
         paths.push(PathChange {
             status: char::from(*status),
-            path: String::from_utf8_lossy(path).into_owned(),
+            path: names.get(&[path]),
             old_path: None,
         });
     }
@@ -400,7 +401,7 @@ mod tests {
 
     fn paths(answer: &std::result::Result<Vec<PathChange>, String>) -> Vec<(char, &str)> {
         let paths = answer.as_ref().expect("an answer with paths");
-        paths.iter().map(|p| (p.status, p.path.as_str())).collect()
+        paths.iter().map(|p| (p.status, &*p.path)).collect()
     }
 
     #[test]
@@ -475,7 +476,8 @@ mod tests {
         serve(&dir.join(".git"), input.as_bytes(), &mut out).unwrap();
         // In order: the same commit asked three ways gives three answers.
         let mut rest = &out[..];
-        let answers: Vec<_> = std::iter::from_fn(|| read_answer(&mut rest)).collect();
+        let mut names = PathNames::default();
+        let answers: Vec<_> = std::iter::from_fn(|| read_answer(&mut rest, &mut names)).collect();
         assert_eq!(answers.len(), 5);
         assert_eq!(answers[0].0, second);
         assert_eq!(

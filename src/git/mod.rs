@@ -80,7 +80,8 @@ pub struct ReleaseTag {
 pub struct PathChange {
     /// `A`, `M`, `D`, `R` (renamed), `T` (type changed) or `C` (copied).
     pub status: char,
-    pub path: String,
+    /// Shared among the commits that changed the same path (`PathNames`).
+    pub path: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub old_path: Option<String>,
 }
@@ -694,6 +695,8 @@ pub fn tag_version(name: &str, pattern: &Regex) -> Option<Version> {
 struct TreeCache<'r> {
     current: FxHashMap<Oid, Rc<RawTree<'r>>>,
     previous: FxHashMap<Oid, Rc<RawTree<'r>>>,
+    /// And the path names the diffs produced, kept for all of them.
+    names: PathNames,
 }
 
 /// One diff's result, and whether the helper process computed it.
@@ -912,7 +915,7 @@ fn diff_trees<'r>(
                         } else {
                             let same_type = x.mode & MODE_TYPE_MASK == y.mode & MODE_TYPE_MASK;
                             let status = if same_type { 'M' } else { 'T' };
-                            push_change(status, prefix, y.name, out);
+                            push_change(status, prefix, y.name, &mut cache.names, out);
                         }
                     }
                 }
@@ -944,7 +947,7 @@ fn one_side<'r>(
         diff_trees(odb, cache, old, new, prefix, out)?;
         prefix.truncate(len);
     } else {
-        push_change(status, prefix, entry.name, out);
+        push_change(status, prefix, entry.name, &mut cache.names, out);
     }
     Ok(())
 }
@@ -956,14 +959,43 @@ fn enter(prefix: &mut Vec<u8>, name: &[u8]) -> usize {
     len
 }
 
-fn push_change(status: char, prefix: &[u8], name: &[u8], out: &mut Vec<PathChange>) {
-    let mut path = String::from_utf8_lossy(prefix).into_owned();
-    path.push_str(&String::from_utf8_lossy(name));
+fn push_change(
+    status: char,
+    prefix: &[u8],
+    name: &[u8],
+    names: &mut PathNames,
+    out: &mut Vec<PathChange>,
+) {
     out.push(PathChange {
         status,
-        path,
+        path: names.get(&[prefix, name]),
         old_path: None,
     });
+}
+
+/// Every path name produced so far, allocated once: a long range changes the same
+/// few thousand files again and again, and each commit's list then holds pointers
+/// (a 1M-commit plan held two million copies).
+#[derive(Default)]
+pub(crate) struct PathNames {
+    seen: rustc_hash::FxHashSet<Arc<str>>,
+    scratch: String,
+}
+
+impl PathNames {
+    /// The path made of `parts` (bytes as stored in git, decoded lossily).
+    pub(crate) fn get(&mut self, parts: &[&[u8]]) -> Arc<str> {
+        self.scratch.clear();
+        for part in parts {
+            self.scratch.push_str(&String::from_utf8_lossy(part));
+        }
+        if let Some(name) = self.seen.get(self.scratch.as_str()) {
+            return Arc::clone(name);
+        }
+        let name: Arc<str> = self.scratch.as_str().into();
+        self.seen.insert(Arc::clone(&name));
+        name
+    }
 }
 
 #[cfg(test)]
@@ -1101,7 +1133,7 @@ mod diff_tests {
         repo.changed_paths(id)
             .unwrap()
             .into_iter()
-            .map(|c| (c.status, c.path))
+            .map(|c| (c.status, c.path.to_string()))
             .collect()
     }
 
@@ -1158,7 +1190,12 @@ mod diff_tests {
             .changed_paths_many(&walked, &mut |_| {})
             .0
             .into_iter()
-            .map(|r| r.unwrap().into_iter().map(|c| (c.status, c.path)).collect())
+            .map(|r| {
+                r.unwrap()
+                    .into_iter()
+                    .map(|c| (c.status, c.path.to_string()))
+                    .collect()
+            })
             .collect();
         let expected: Vec<_> = newest_first.iter().map(|id| git_paths(dir, *id)).collect();
         assert_eq!(many, expected);

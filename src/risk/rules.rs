@@ -3,11 +3,13 @@
 //! probability and impact and why; severity always comes from the matrix.
 
 use regex::Regex;
+use rustc_hash::FxHashMap;
 
 use super::config::glob_set;
 use super::signals::{ships, CommitRef, PathHit, Signals};
 use super::{
-    severity, GoNoGo, Impact, Level, Probability, ProbabilityLevel, Risk, RiskConfig, RiskInput,
+    severity, CommitPaths, GoNoGo, Impact, Level, Probability, ProbabilityLevel, Risk, RiskConfig,
+    RiskInput,
 };
 
 /// Caps evidence lines at `cap`, ending with "and N more".
@@ -594,6 +596,13 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
 /// every matcher the rule gives.
 pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
     let mut risks = Vec::new();
+    // By id, once: looking each change's paths up in the list was quadratic.
+    let paths_of: FxHashMap<&str, &CommitPaths> =
+        if config.rules.iter().any(|r| !r.matcher.paths.is_empty()) {
+            input.commit_paths.iter().map(|cp| (&*cp.id, cp)).collect()
+        } else {
+            FxHashMap::default()
+        };
     for rule in &config.rules {
         let m = &rule.matcher;
         let paths = glob_set("", &m.paths).ok();
@@ -605,12 +614,12 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
             let mut matched_files = Vec::new();
             if !m.paths.is_empty() {
                 let Some(set) = &paths else { continue };
-                if let Some(cp) = input.commit_paths.iter().find(|cp| cp.id == change.id) {
+                if let Some(cp) = paths_of.get(&*change.id) {
                     matched_files = cp
                         .paths
                         .iter()
-                        .filter(|p| set.is_match(&p.path))
-                        .map(|p| p.path.clone())
+                        .filter(|p| set.is_match(&*p.path))
+                        .map(|p| p.path.to_string())
                         .collect();
                 }
                 if matched_files.is_empty() {
@@ -726,7 +735,7 @@ pub fn labelled(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                 .commit_paths
                 .iter()
                 .filter(|cp| pr.commits.iter().any(|id| **id == *cp.id))
-                .flat_map(|cp| cp.paths.iter().map(|p| p.path.clone()))
+                .flat_map(|cp| cp.paths.iter().map(|p| p.path.to_string()))
                 .collect();
             let draft = Draft {
                 key: "label",

@@ -215,8 +215,8 @@ fn path_hits<'c>(
             if !matched {
                 continue;
             }
-            let hit = hits.entry(pc.path.clone()).or_insert_with(|| PathHit {
-                path: pc.path.clone(),
+            let hit = hits.entry(pc.path.to_string()).or_insert_with(|| PathHit {
+                path: pc.path.to_string(),
                 status: pc.status,
                 commits: Vec::new(),
             });
@@ -226,7 +226,7 @@ fn path_hits<'c>(
             if hit.commits.last().is_none_or(|c| *c.id != *change.id) {
                 hit.commits.push(CommitRef::of(change));
             }
-            first_status.insert(pc.path.clone(), pc.status);
+            first_status.insert(pc.path.to_string(), pc.status);
         }
     }
     // A file added and deleted again within the range never ships.
