@@ -175,8 +175,19 @@ pub fn atomic_write(path: &Path, content: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)
         .map_err(|e| Error::runtime(format!("cannot create folder {}: {e}", dir.display())))?;
-    let mut file = tempfile::Builder::new()
-        .prefix(".relplan-")
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".relplan-");
+    // A temporary file is private (0600); the document is not. Keep the mode of the
+    // file being replaced, else what any new file gets (0666 less the umask).
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(match std::fs::metadata(path) {
+            Ok(existing) => existing.permissions(),
+            Err(_) => std::fs::Permissions::from_mode(0o666),
+        });
+    }
+    let mut file = builder
         .tempfile_in(dir)
         .map_err(|e| Error::runtime(format!("cannot create a file in {}: {e}", dir.display())))?;
     file.write_all(content)

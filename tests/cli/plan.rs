@@ -77,6 +77,51 @@ fn plan_writes_every_document_filled_with_the_history() {
         .starts_with("sha256:"));
 }
 
+/// Plans are shared documents: written like any new file (0666 less the umask), not
+/// private like the temporary files they are written through; a mode a person set
+/// on a document survives the next run.
+#[cfg(unix)]
+#[test]
+fn documents_get_ordinary_file_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let repo = released_repo();
+    repo.relplan()
+        .args(["plan", "1.4.0", "--date", "2026-12-15"])
+        .assert()
+        .success();
+    let mode = |rel: &str| {
+        std::fs::metadata(repo.path().join(rel))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    repo.write(
+        "ordinary.txt",
+        "written by std::fs::write, as any new file is",
+    );
+    let ordinary = mode("ordinary.txt");
+    assert_eq!(ordinary & 0o044, 0o044, "umask too strict for this test");
+    for doc in [
+        "releases/v1.4.0/scope.md",
+        "releases/v1.4.0/metadata.json",
+        "releases/v1.4.0/planning.log",
+    ] {
+        assert_eq!(mode(doc), ordinary, "{doc}");
+    }
+    let scope = repo.path().join("releases/v1.4.0/scope.md");
+    std::fs::set_permissions(&scope, std::fs::Permissions::from_mode(0o640)).unwrap();
+    repo.change("src/more.rs", "fix: handle empty query");
+    repo.relplan()
+        .args(["plan", "1.4.0", "--date", "2026-12-15"])
+        .assert()
+        .success();
+    assert!(repo
+        .read("releases/v1.4.0/scope.md")
+        .contains("handle empty query"));
+    assert_eq!(mode("releases/v1.4.0/scope.md"), 0o640);
+}
+
 #[test]
 fn version_defaults_to_the_suggestion() {
     let repo = released_repo();
