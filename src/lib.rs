@@ -235,8 +235,9 @@ fn read_range(
     // Without every commit's paths, the path fallback diffs the commits the messages
     // leave unclassified: asked of a helper process as the walk finds them, so the
     // diffs overlap the walk (a conventional history costs no diff at all).
-    let mut helper =
-        (!with_paths && classifier.uses_paths()).then(|| git::helper::PathHelper::new(repo));
+    // Each of those diffs stops once no path rule can match all of its paths.
+    let mut helper = (!with_paths && classifier.uses_paths())
+        .then(|| git::helper::PathHelper::new(repo).stopping_at(classifier.path_rules()));
     let (commits, drafts) = repo.walk_with(
         from.as_ref().map(|f| f.1),
         to,

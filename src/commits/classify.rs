@@ -102,6 +102,12 @@ impl Classifier {
         self.compiled().is_some_and(|c| !c.paths.is_empty())
     }
 
+    /// The path rules, for diffs that need only know whether every changed path
+    /// matches one of them (`finish` gives the same answer on such a diff's list).
+    pub fn path_rules(&self) -> Option<crate::git::PathRules> {
+        crate::git::PathRules::new(self.compiled()?.path_globs.clone())
+    }
+
     /// Classifies one commit by itself (rules, merges, fixups, reverts, type).
     pub fn first_pass(&self, commit: &Commit) -> Draft {
         match self.compiled() {

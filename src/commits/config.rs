@@ -152,6 +152,8 @@ pub(super) struct Compiled {
     pub types: HashMap<String, Category>,
     pub rules: Vec<CompiledRule>,
     pub paths: Vec<(GlobSet, Category)>,
+    /// The globs of `paths`, rule by rule, for diffs that stop early (`git::PathRules`).
+    pub path_globs: Vec<Vec<String>>,
 }
 
 pub(super) struct CompiledRule {
@@ -292,6 +294,7 @@ impl CommitsConfig {
             types,
             rules,
             paths,
+            path_globs: path_rules.into_iter().map(|r| r.globs).collect(),
         })
     }
 }

@@ -13,7 +13,9 @@
 //! where `<parent>` is `-` (root commit), `m` (merge: nothing to list), `t<tree>` (the
 //! first parent's tree) or `c<commit>` (the first parent, whose tree the helper
 //! reads). One answer per request on its stdout, in order: `<commit> <n>\n` and `n`
-//! NUL-terminated records `<status><path>`, or `<commit> !<error>\n`.
+//! NUL-terminated records `<status><path>`, or `<commit> !<error>\n`. A first line
+//! `stop <json>` gives the path fallback's rules (`PathRules`): each diff then stops
+//! once no rule can match all of its paths.
 
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, BufWriter, Read, Write};
@@ -26,7 +28,7 @@ use std::thread::JoinHandle;
 use git2::Oid;
 use rustc_hash::FxHashMap;
 
-use super::{job, DiffJob, Parent, PathChange, PathNames, Repo, TreeCache};
+use super::{job, DiffJob, Parent, PathChange, PathNames, PathRules, Repo, TreeCache};
 use crate::error::{Error, Result};
 
 /// The hidden subcommand the helper runs as.
@@ -91,6 +93,8 @@ pub struct PathHelper {
     /// The requests sent, in order.
     sent: Vec<DiffJob>,
     answered: Arc<AtomicUsize>,
+    /// What the requests are for: only whether every path matches one rule.
+    stop: Option<Arc<PathRules>>,
 }
 
 struct Running {
@@ -111,7 +115,19 @@ impl PathHelper {
             failed: false,
             sent: Vec::new(),
             answered: Arc::new(AtomicUsize::new(0)),
+            stop: None,
         }
+    }
+
+    /// Diffs for the path fallback: each may stop as soon as no rule of `rules` can
+    /// match every path it lists, here and in the helper.
+    pub fn stopping_at(mut self, rules: Option<PathRules>) -> PathHelper {
+        self.stop = rules.map(Arc::new);
+        self
+    }
+
+    pub(crate) fn stop_rules(&self) -> Option<Arc<PathRules>> {
+        self.stop.clone()
     }
 
     /// A helper started now, if `diffs` diffs are worth one.
@@ -228,9 +244,14 @@ impl PathHelper {
         };
         let answered = Arc::clone(&self.answered);
         let answers = std::thread::spawn(move || read_answers(BufReader::new(stdout), &answered));
+        let mut stdin = BufWriter::with_capacity(1 << 16, stdin);
+        if let Some(stop) = &self.stop {
+            // Buffered with the first requests; a failed write shows when they are sent.
+            let _ = writeln!(stdin, "stop {}", stop.to_json());
+        }
         self.running = Some(Running {
             child,
-            stdin: BufWriter::with_capacity(1 << 16, stdin),
+            stdin,
             answers,
         });
     }
@@ -313,6 +334,7 @@ pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()>
     let odb = repo.odb()?;
     let mut cache = TreeCache::default();
     let mut out = BufWriter::with_capacity(1 << 16, output);
+    let mut first = true;
     let write_error = |e: std::io::Error| Error::runtime(format!("cannot answer: {e}"));
     let mut input = BufReader::new(input);
     let mut line = String::new();
@@ -334,6 +356,16 @@ pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()>
             .map_err(|e| Error::runtime(format!("cannot read a request: {e}")))?;
         if read == 0 {
             break;
+        }
+        if std::mem::take(&mut first) {
+            if let Some(rules) = line.trim_end().strip_prefix("stop ") {
+                // Rules that do not compile only cost the early stop.
+                cache = TreeCache::stopping_at(PathRules::from_json(rules).map(Arc::new));
+                if let Some(left) = answers_left.as_mut() {
+                    *left += 1;
+                }
+                continue;
+            }
         }
         let job = parse_request(line.trim_end())
             .ok_or_else(|| Error::input(format!("malformed request {line:?}")))?;

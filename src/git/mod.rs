@@ -337,7 +337,7 @@ impl Repo {
         let jobs: Vec<DiffJob> = commits.iter().map(|c| job(c, &trees)).collect();
         drop(trees);
         let helper = helper::PathHelper::start(self, jobs.len());
-        let (paths, earlier) = self.diff_jobs(&jobs, helper, on_progress);
+        let (paths, earlier) = self.diff_jobs(&jobs, helper, None, on_progress);
         debug_assert!(earlier.answers.is_empty() && earlier.unanswered.is_empty());
         let by_helper = paths.iter().filter(|p| p.by_helper).count();
         (paths.into_iter().map(|p| p.paths).collect(), by_helper)
@@ -361,8 +361,9 @@ impl Repo {
             _ => *j,
         };
         let jobs: Vec<DiffJob> = helper.take_backlog().iter().map(known_parent).collect();
+        let stop = helper.stop_rules();
         let running = helper.is_running().then_some(helper);
-        let (paths, earlier) = self.diff_jobs(&jobs, running, &mut |_| {});
+        let (paths, earlier) = self.diff_jobs(&jobs, running, stop.clone(), &mut |_| {});
         let by_helper = paths.iter().filter(|p| p.by_helper).count() + earlier.answers.len();
         let mut all: FxHashMap<Oid, Result<Vec<PathChange>>> = jobs
             .iter()
@@ -377,7 +378,7 @@ impl Repo {
         );
         // Sent during the walk and never answered (the helper died): diffed here.
         let unanswered: Vec<DiffJob> = earlier.unanswered.iter().map(known_parent).collect();
-        let (paths, _) = self.diff_jobs(&unanswered, None, &mut |_| {});
+        let (paths, _) = self.diff_jobs(&unanswered, None, stop, &mut |_| {});
         all.extend(
             unanswered
                 .iter()
@@ -395,6 +396,7 @@ impl Repo {
         &self,
         jobs: &[DiffJob],
         mut helper: Option<helper::PathHelper>,
+        stop: Option<Arc<PathRules>>,
         on_progress: &mut dyn FnMut(usize),
     ) -> (Vec<Diffed>, Earlier) {
         let odb = match self.odb() {
@@ -412,7 +414,7 @@ impl Repo {
             .as_ref()
             .map_or(0, |h| h.answered() + h.outstanding());
         let mut results: Vec<Diffed> = Vec::with_capacity(jobs.len());
-        let mut cache = TreeCache::default();
+        let mut cache = TreeCache::stopping_at(stop);
         // jobs[..low] are done here, jobs[high..] are the helper's.
         let (mut low, mut high) = (0, jobs.len());
         while low < high {
@@ -697,6 +699,11 @@ struct TreeCache<'r> {
     previous: FxHashMap<Oid, Rc<RawTree<'r>>>,
     /// And the path names the diffs produced, kept for all of them.
     names: PathNames,
+    /// The path fallback's diffs stop once no rule can match every path listed.
+    stop: Option<Arc<PathRules>>,
+    /// For the current diff: which rules still match every path listed so far.
+    alive: Vec<bool>,
+    stopped: bool,
 }
 
 /// One diff's result, and whether the helper process computed it.
@@ -752,9 +759,36 @@ pub(crate) fn job(c: &Commit, range_trees: &FxHashMap<Oid, Oid>) -> DiffJob {
 }
 
 impl<'r> TreeCache<'r> {
+    /// A cache whose diffs stop as soon as no rule of `stop` can match every path.
+    fn stopping_at(stop: Option<Arc<PathRules>>) -> TreeCache<'r> {
+        TreeCache {
+            stop,
+            ..TreeCache::default()
+        }
+    }
+
     fn next_commit(&mut self) {
         std::mem::swap(&mut self.current, &mut self.previous);
         self.current.clear();
+        self.stopped = false;
+        if let Some(stop) = &self.stop {
+            self.alive.clear();
+            self.alive.resize(stop.sets.len(), true);
+        }
+    }
+
+    /// Notes a path the current diff listed; true once the diff can stop.
+    fn listed(&mut self, path: &str) -> bool {
+        let Some(stop) = &self.stop else {
+            return false;
+        };
+        let mut any = false;
+        for (alive, set) in self.alive.iter_mut().zip(&stop.sets) {
+            *alive = *alive && set.is_match(path);
+            any |= *alive;
+        }
+        self.stopped = !any;
+        self.stopped
     }
 
     fn get(&mut self, odb: &'r git2::Odb<'_>, id: Oid) -> GitResult<Rc<RawTree<'r>>> {
@@ -883,7 +917,8 @@ fn diff_trees<'r>(
     let mut olds = old.map(RawTree::entries).into_iter().flatten();
     let mut news = new.map(RawTree::entries).into_iter().flatten();
     let (mut a, mut b) = (olds.next().transpose()?, news.next().transpose()?);
-    loop {
+    // `cache.stopped`: the path fallback has its answer (see `PathRules`).
+    while !cache.stopped {
         let order = match (&a, &b) {
             (None, None) => break,
             (Some(_), None) => std::cmp::Ordering::Less,
@@ -915,7 +950,7 @@ fn diff_trees<'r>(
                         } else {
                             let same_type = x.mode & MODE_TYPE_MASK == y.mode & MODE_TYPE_MASK;
                             let status = if same_type { 'M' } else { 'T' };
-                            push_change(status, prefix, y.name, &mut cache.names, out);
+                            push_change(status, prefix, y.name, cache, out);
                         }
                     }
                 }
@@ -947,7 +982,7 @@ fn one_side<'r>(
         diff_trees(odb, cache, old, new, prefix, out)?;
         prefix.truncate(len);
     } else {
-        push_change(status, prefix, entry.name, &mut cache.names, out);
+        push_change(status, prefix, entry.name, cache, out);
     }
     Ok(())
 }
@@ -963,14 +998,58 @@ fn push_change(
     status: char,
     prefix: &[u8],
     name: &[u8],
-    names: &mut PathNames,
+    cache: &mut TreeCache<'_>,
     out: &mut Vec<PathChange>,
 ) {
+    let path = cache.names.get(&[prefix, name]);
+    cache.listed(&path);
     out.push(PathChange {
         status,
-        path: names.get(&[prefix, name]),
+        path,
         old_path: None,
     });
+}
+
+/// The path fallback's rules (`[[commits.paths]]` globs, one set per rule), for diffs
+/// that only need to know whether every changed path matches one rule: such a diff
+/// stops at the first path after which no rule can match them all. Its list is then
+/// short of the commit's full list, and classifies the same way (not at all).
+#[derive(Debug)]
+pub struct PathRules {
+    globs: Vec<Vec<String>>,
+    sets: Vec<globset::GlobSet>,
+}
+
+impl PathRules {
+    /// Compiled as `commits.paths` globs are (`/` matched only by `/`, `**`);
+    /// `None` if any fails to compile (then diffs list every path).
+    pub fn new(globs: Vec<Vec<String>>) -> Option<PathRules> {
+        let sets = globs
+            .iter()
+            .map(|rule| {
+                let mut set = globset::GlobSetBuilder::new();
+                for glob in rule {
+                    set.add(
+                        globset::GlobBuilder::new(glob)
+                            .literal_separator(true)
+                            .build()
+                            .ok()?,
+                    );
+                }
+                set.build().ok()
+            })
+            .collect::<Option<Vec<_>>>()?;
+        Some(PathRules { globs, sets })
+    }
+
+    /// The globs, as the helper process is told them (JSON).
+    pub(crate) fn to_json(&self) -> String {
+        serde_json::to_string(&self.globs).unwrap_or_else(|_| "[]".into())
+    }
+
+    pub(crate) fn from_json(text: &str) -> Option<PathRules> {
+        PathRules::new(serde_json::from_str(text).ok()?)
+    }
 }
 
 /// Every path name produced so far, allocated once: a long range changes the same
@@ -1201,5 +1280,81 @@ mod diff_tests {
         assert_eq!(many, expected);
         assert!(ours(&repo, ids[5]).contains(&('A', "caf\u{fffd}.txt".to_string())));
         assert!(ours(&repo, ids[4]).contains(&('T', "a.txt".to_string())));
+    }
+
+    /// With path rules, a diff lists paths in tree order up to the first one after
+    /// which no rule matches them all, and then stops; it lists everything while
+    /// some rule still could.
+    #[test]
+    fn a_diff_with_path_rules_stops_once_no_rule_can_match_every_path() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        let w = |p: &str| {
+            let full = dir.join(p);
+            std::fs::create_dir_all(full.parent().unwrap()).unwrap();
+            std::fs::write(full, p).unwrap();
+        };
+        w("base.txt");
+        commit(dir, "root");
+        for p in ["docs/a.md", "src/b.rs", "tests/c.rs"] {
+            w(p);
+        }
+        let mixed = commit(dir, "docs, code and tests");
+        for p in ["docs/d.md", "guide/e.md", "notes.md"] {
+            w(p);
+        }
+        let docs = commit(dir, "documentation only");
+
+        let repo = Repo::discover(dir).unwrap();
+        let odb = repo.odb().unwrap();
+        let rules = |rules: &[&[&str]]| {
+            let globs = rules
+                .iter()
+                .map(|r| r.iter().map(|g| g.to_string()).collect())
+                .collect();
+            TreeCache::stopping_at(Some(Arc::new(PathRules::new(globs).unwrap())))
+        };
+        fn listed<'r>(
+            repo: &'r Repo,
+            odb: &'r git2::Odb<'_>,
+            cache: &mut TreeCache<'r>,
+            id: Oid,
+        ) -> Vec<String> {
+            let read = repo.inner.find_commit(id).unwrap();
+            let job = job(&Commit::read(&read), &FxHashMap::default());
+            repo.diff_job(odb, &job, cache)
+                .unwrap()
+                .into_iter()
+                .map(|c| c.path.to_string())
+                .collect()
+        }
+        let mut fallback = rules(&[&["docs/**", "**/*.md"], &["tests/**"]]);
+        // `src/b.rs` matches no rule: `tests/` is never read.
+        assert_eq!(
+            listed(&repo, &odb, &mut fallback, mixed),
+            ["docs/a.md", "src/b.rs"]
+        );
+        // One rule matches everything: the whole list (the same cache, a clean slate).
+        assert_eq!(
+            listed(&repo, &odb, &mut fallback, docs),
+            ["docs/d.md", "guide/e.md", "notes.md"]
+        );
+        // Each path matches some rule, but no rule all of them: stops at the second.
+        let mut split = rules(&[&["docs/**"], &["src/**", "tests/**"]]);
+        assert_eq!(
+            listed(&repo, &odb, &mut split, mixed),
+            ["docs/a.md", "src/b.rs"]
+        );
+        let mut everything = rules(&[&["**"]]);
+        assert_eq!(
+            listed(&repo, &odb, &mut everything, mixed),
+            ["docs/a.md", "src/b.rs", "tests/c.rs"]
+        );
+        // Rules travel to the helper as JSON and come back the same.
+        let rules = PathRules::new(vec![vec!["docs/**".into()], vec!["tests/**".into()]]).unwrap();
+        let back = PathRules::from_json(&rules.to_json()).unwrap();
+        assert_eq!(back.globs, rules.globs);
+        assert!(PathRules::new(vec![vec!["a/[".into()]]).is_none());
     }
 }

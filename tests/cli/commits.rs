@@ -255,6 +255,17 @@ fn the_path_fallback_answers_the_same_from_a_helper_process() {
     }
     repo.git(&["rm", "-q", "docs/page0.md"]);
     docs.push(repo.commit("Drop the first page"));
+    // Several files: a diff may stop at `src/` (no rule can match all three paths any
+    // more), and must still leave the commit unclassified; all-documentation files
+    // are listed in full.
+    repo.write("docs/page9.md", "9")
+        .write("src/m9.rs", "9")
+        .write("tests/case9.rs", "9");
+    other.push(repo.commit("Touch docs, code and tests"));
+    repo.write("docs/page8.md", "8")
+        .write("guide/intro.md", "8")
+        .write("NOTES.md", "8");
+    docs.push(repo.commit("Rework the guides"));
     repo.change("src/lib.rs", "feat: conventional, never diffed");
 
     let scope = |env: &[(&str, &str)]| {
@@ -272,26 +283,26 @@ fn the_path_fallback_answers_the_same_from_a_helper_process() {
     let helper = ("RELPLAN_HELPER_MIN", "1");
     let (helped, log) = scope(&[helper]);
     assert!(
-        log.contains("path fallback: 13 commits diffed, 13 of them by a helper process"),
+        log.contains("path fallback: 15 commits diffed, 15 of them by a helper process"),
         "{log}"
     );
     // A helper kept two requests ahead: most requests wait in its backlog until the
     // walk ends, then this process and the helper share them.
     let (shared, log) = scope(&[helper, ("RELPLAN_HELPER_AHEAD", "2")]);
-    assert!(log.contains("path fallback: 13 commits diffed, "), "{log}");
+    assert!(log.contains("path fallback: 15 commits diffed, "), "{log}");
     assert!(!log.contains(", 0 of them"), "{log}");
     assert_eq!(shared, helped);
-    // A helper that dies after one answer, with twelve more requests sent: those
+    // A helper that dies after one answer, with fourteen more requests sent: those
     // are diffed here.
     let (rescued, log) = scope(&[helper, ("RELPLAN_HELPER_STOP_AFTER", "1")]);
     assert!(
-        log.contains("path fallback: 13 commits diffed, 1 of them"),
+        log.contains("path fallback: 15 commits diffed, 1 of them"),
         "{log}"
     );
     assert_eq!(rescued, helped);
     let (alone, log) = scope(&[("RELPLAN_HELPER_MIN", "off")]);
     assert!(
-        log.contains("path fallback: 13 commits diffed, 0 of them by a helper process"),
+        log.contains("path fallback: 15 commits diffed, 0 of them by a helper process"),
         "{log}"
     );
     assert_eq!(helped, alone);
