@@ -777,10 +777,10 @@ impl<'r> TreeCache<'r> {
         }
     }
 
-    /// Notes a path the current diff listed; true once the diff can stop.
-    fn listed(&mut self, path: &str) -> bool {
+    /// Notes a path the current diff listed: `stopped` once no rule matches them all.
+    fn listed(&mut self, path: &str) {
         let Some(stop) = &self.stop else {
-            return false;
+            return;
         };
         let mut any = false;
         for (alive, set) in self.alive.iter_mut().zip(&stop.sets) {
@@ -788,7 +788,6 @@ impl<'r> TreeCache<'r> {
             any |= *alive;
         }
         self.stopped = !any;
-        self.stopped
     }
 
     fn get(&mut self, odb: &'r git2::Odb<'_>, id: Oid) -> GitResult<Rc<RawTree<'r>>> {
