@@ -782,9 +782,12 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         },
         &ws.config.risk,
     );
-    // The per-commit inputs of the risk engine are the bulk of a long range's memory.
+    // The per-commit inputs of the risk engine are the bulk of a long range's memory;
+    // nothing after it reads the commits themselves either (only their count).
     drop((messages, texts, commit_paths));
-    phase.set(range.commits.len() as u64);
+    let commit_count = range.commits.len();
+    range.commits = Vec::new();
+    phase.set(commit_count as u64);
     phase.finish();
     let strategy = risk::choose_strategy(&assessment, &ws.config.deploy);
     let rollback = risk::plan_rollback(
@@ -832,7 +835,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         range: Range {
             from: range.from.as_ref().map(|(n, o)| ref_id(n, *o)),
             to: ref_id(&range.to.0, range.to.1),
-            commits: range.commits.len(),
+            commits: commit_count,
         },
         suggested,
         scope: Scope::from_changes(range.changes),

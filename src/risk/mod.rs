@@ -180,8 +180,8 @@ pub struct Risk {
     pub rationale: String,
     /// Human-readable evidence lines (commits, files, counts), capped with "and N more".
     pub evidence: Vec<String>,
-    /// Full ids of the commits that raised it.
-    pub commits: Vec<String>,
+    /// Full ids of the commits that raised it (shared with the changes).
+    pub commits: Vec<Arc<str>>,
     /// Paths that raised it.
     pub files: Vec<String>,
     pub mitigations: Vec<String>,

@@ -3,6 +3,8 @@
 //! probability and impact and why; severity always comes from the matrix.
 
 use regex::Regex;
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use super::config::glob_set;
@@ -46,7 +48,7 @@ struct Draft {
     impact: Impact,
     rationale: String,
     evidence: Vec<String>,
-    commits: Vec<String>,
+    commits: Vec<Arc<str>>,
     files: Vec<String>,
     mitigations: Vec<String>,
     contingency: Vec<String>,
@@ -82,11 +84,11 @@ impl Draft {
     }
 }
 
-fn ids(refs: &[CommitRef]) -> Vec<String> {
+fn ids(refs: &[CommitRef]) -> Vec<Arc<str>> {
     refs.iter().map(|c| c.id.clone()).collect()
 }
 
-fn hit_ids(hits: &[PathHit]) -> Vec<String> {
+fn hit_ids(hits: &[PathHit]) -> Vec<Arc<str>> {
     hits.iter()
         .flat_map(|h| h.commits.iter().map(|c| c.id.clone()))
         .collect()
@@ -224,7 +226,7 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
             .migrations
             .iter()
             .flat_map(|m| m.commits.iter().map(|c| c.id.clone()))
-            .collect();
+            .collect::<Vec<Arc<str>>>();
         drafts.push(Draft {
             key: "migrations",
             title: if destructive.is_empty() {
@@ -664,7 +666,7 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                         .join(", ")
                 ));
             }
-            commits.push(change.id.to_string());
+            commits.push(Arc::clone(&change.id));
             files.extend(matched_files);
         }
         if commits.is_empty() {
@@ -748,7 +750,7 @@ pub fn labelled(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                     pr.label, pr.number, pr.level
                 ),
                 evidence,
-                commits: pr.commits.clone(),
+                commits: pr.commits.iter().map(|c| c.as_str().into()).collect(),
                 files,
                 mitigations: vec![format!(
                     "Ask the author of #{} what to watch after the release, and add it to the monitoring plan",
@@ -877,7 +879,7 @@ mod tests {
             "the rounding commit is a fix, not a feature"
         );
         assert_eq!(risks[0].key, "rule:labelled billing");
-        assert_eq!(risks[0].commits, vec!["bbbbbbb2"]);
+        assert_eq!(risks[0].commits, vec![Arc::<str>::from("bbbbbbb2")]);
         assert_eq!(risks[0].files, vec!["src/billing/round.rs"]);
         assert_eq!(risks[0].severity, Level::Medium);
     }

@@ -3,7 +3,7 @@
 //! plumbing) change nothing in the release, so their paths raise no signal.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::LazyLock;
+use std::sync::{Arc, LazyLock};
 
 use globset::GlobSet;
 use regex::Regex;
@@ -19,18 +19,19 @@ use crate::commits::{Category, Change};
 /// A commit named as evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CommitRef {
-    pub id: String,
+    /// Shared with the change: a lockfile bumped thousands of times names thousands.
+    pub id: Arc<str>,
     pub short_id: String,
-    pub summary: String,
+    pub summary: Arc<str>,
     pub pr: Option<u64>,
 }
 
 impl CommitRef {
     pub(super) fn of(change: &Change) -> CommitRef {
         CommitRef {
-            id: change.id.to_string(),
+            id: Arc::clone(&change.id),
             short_id: change.short_id.clone(),
-            summary: change.summary.to_string(),
+            summary: Arc::clone(&change.summary),
             pr: change.pr,
         }
     }
