@@ -8,6 +8,7 @@
 
 use std::path::{Path, PathBuf};
 
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use serde::Deserialize;
 
@@ -228,6 +229,25 @@ pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
             .map_or(0, |p| p + 1)
         + 1;
     (line, col)
+}
+
+/// A glob set built gitignore-style (`*` does not cross `/`).
+pub fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet> {
+    let mut builder = GlobSetBuilder::new();
+    for glob in globs {
+        let compiled = GlobBuilder::new(glob)
+            .literal_separator(true)
+            .build()
+            .map_err(|e| {
+                Error::input(format!(
+                    "{key}: {glob:?} is not a valid glob ({e}); expected e.g. \"**/migrations/**\""
+                ))
+            })?;
+        builder.add(compiled);
+    }
+    builder
+        .build()
+        .map_err(|e| Error::input(format!("{key}: cannot build the glob set: {e}")))
 }
 
 #[cfg(test)]

@@ -150,17 +150,18 @@ impl Change {
     /// `time` as JSON and the documents show it: RFC 3339 in UTC to the second,
     /// empty for a time chrono cannot represent.
     pub fn time_rfc3339(&self) -> String {
-        chrono::DateTime::from_timestamp(self.time, 0)
-            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-            .unwrap_or_default()
+        rfc3339(self.time)
     }
 }
 
+fn rfc3339(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+        .unwrap_or_default()
+}
+
 fn serialize_time<S: Serializer>(time: &i64, s: S) -> std::result::Result<S::Ok, S::Error> {
-    match chrono::DateTime::from_timestamp(*time, 0) {
-        Some(t) => s.collect_str(&t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
-        None => s.serialize_str(""),
-    }
+    s.serialize_str(&rfc3339(*time))
 }
 
 /// One commit of the range, classified. The first fields are the JSON contract

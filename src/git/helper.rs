@@ -343,13 +343,6 @@ pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()>
         .ok()
         .and_then(|v| v.parse().ok());
     loop {
-        if let Some(left) = answers_left.as_mut() {
-            if *left == 0 {
-                out.flush().map_err(write_error)?;
-                return Err(Error::runtime("stopped by RELPLAN_HELPER_STOP_AFTER"));
-            }
-            *left -= 1;
-        }
         line.clear();
         let read = input
             .read_line(&mut line)
@@ -361,11 +354,15 @@ pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()>
             if let Some(rules) = line.trim_end().strip_prefix("stop ") {
                 // Rules that do not compile only cost the early stop.
                 cache = TreeCache::stopping_at(PathRules::from_json(rules).map(Arc::new));
-                if let Some(left) = answers_left.as_mut() {
-                    *left += 1;
-                }
                 continue;
             }
+        }
+        if let Some(left) = answers_left.as_mut() {
+            if *left == 0 {
+                out.flush().map_err(write_error)?;
+                return Err(Error::runtime("stopped by RELPLAN_HELPER_STOP_AFTER"));
+            }
+            *left -= 1;
         }
         let job = parse_request(line.trim_end())
             .ok_or_else(|| Error::input(format!("malformed request {line:?}")))?;

@@ -1020,23 +1020,12 @@ pub struct PathRules {
 }
 
 impl PathRules {
-    /// Compiled as `commits.paths` globs are (`/` matched only by `/`, `**`);
-    /// `None` if any fails to compile (then diffs list every path).
+    /// Compiled as every config glob is (`crate::config::glob_set`); `None` if any
+    /// fails to compile (then diffs list every path).
     pub fn new(globs: Vec<Vec<String>>) -> Option<PathRules> {
         let sets = globs
             .iter()
-            .map(|rule| {
-                let mut set = globset::GlobSetBuilder::new();
-                for glob in rule {
-                    set.add(
-                        globset::GlobBuilder::new(glob)
-                            .literal_separator(true)
-                            .build()
-                            .ok()?,
-                    );
-                }
-                set.build().ok()
-            })
+            .map(|rule| crate::config::glob_set("commits.paths", rule).ok())
             .collect::<Option<Vec<_>>>()?;
         Some(PathRules { globs, sets })
     }

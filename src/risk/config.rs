@@ -2,11 +2,11 @@
 //! rules the risk engine reads, and the team's deployment capabilities. Validated
 //! (every glob and regex compiled) before any git work starts.
 
-use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use regex::Regex;
 use serde::Deserialize;
 
 use super::{Impact, ProbabilityLevel};
+use crate::config::glob_set;
 use crate::error::{Error, Result};
 
 fn strings(items: &[&str]) -> Vec<String> {
@@ -298,25 +298,6 @@ pub const STRATEGIES: [&str; 5] = [
     "feature-flags",
     "recreate",
 ];
-
-/// A glob set built gitignore-style (`*` does not cross `/`).
-pub fn glob_set(key: &str, globs: &[String]) -> Result<GlobSet> {
-    let mut builder = GlobSetBuilder::new();
-    for glob in globs {
-        let compiled = GlobBuilder::new(glob)
-            .literal_separator(true)
-            .build()
-            .map_err(|e| {
-                Error::input(format!(
-                    "{key}: {glob:?} is not a valid glob ({e}); expected e.g. \"**/migrations/**\""
-                ))
-            })?;
-        builder.add(compiled);
-    }
-    builder
-        .build()
-        .map_err(|e| Error::input(format!("{key}: cannot build the glob set: {e}")))
-}
 
 impl RiskConfig {
     pub fn validate(&self) -> Result<()> {

@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
-use super::config::glob_set;
 use super::signals::{ships, CommitRef, PathHit, Signals};
 use super::{
     severity, CommitPaths, GoNoGo, Impact, Level, Probability, ProbabilityLevel, Risk, RiskConfig,
     RiskInput,
 };
+use crate::config::glob_set;
 
 /// Caps evidence lines at `cap`, ending with "and N more".
 fn capped(mut lines: Vec<String>, cap: usize) -> Vec<String> {

@@ -10,11 +10,11 @@ use regex::Regex;
 use rustc_hash::FxHashMap;
 use serde::Serialize;
 
-use super::config::glob_set;
 use super::lockfile::{self, EntryChange};
 use super::sql::{self, Finding};
 use super::{CommitPaths, FlagConfig, RiskConfig, RiskInput};
 use crate::commits::{Category, Change};
+use crate::config::glob_set;
 
 /// A commit named as evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
