@@ -13,6 +13,7 @@ pub mod config;
 pub mod error;
 pub mod git;
 pub mod github;
+pub mod json;
 pub mod plan;
 pub mod progress;
 pub mod risk;
@@ -53,19 +54,22 @@ pub trait WriteJson {
     fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()>;
 }
 
-impl<T: Serialize> WriteJson for T {
+/// Any serializable value, written by serde_json as it is.
+struct Pretty<T>(T);
+
+impl<T: Serialize> WriteJson for Pretty<T> {
     fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()> {
         // serde_json writes token by token: into a concrete buffer, not through the
         // `dyn Write` (a virtual call per token was a tenth of a long `scope`).
         let mut buffered = std::io::BufWriter::with_capacity(1 << 16, out);
-        serde_json::to_writer_pretty(&mut buffered, self)?;
+        serde_json::to_writer_pretty(&mut buffered, &self.0)?;
         buffered.flush().map_err(serde_json::Error::io)
     }
 }
 
 impl Output {
     pub fn json(value: impl Serialize + 'static) -> Output {
-        Output::Json(Box::new(value))
+        Output::Json(Box::new(Pretty(value)))
     }
 
     /// Writes the output to `out` (buffer it: JSON comes in small pieces). A
@@ -329,7 +333,7 @@ fn pull_request_branches(commits: &[git::Commit], changes: &[Change]) -> Vec<(us
         Ok(index.get(&oid).map(|&i| git::walk::Visit {
             // Newest first by committer time already: the position stands in for it.
             time: -(i as i64),
-            parents: commits[i].parents.clone().into_boxed_slice(),
+            parents: commits[i].parents.iter().copied().collect(),
         }))
     };
     let mut taken = rustc_hash::FxHashSet::default();
@@ -361,6 +365,23 @@ struct ScopeJson {
     changes: Vec<Change>,
 }
 
+/// Written as serde_json writes the derived `Serialize`, but with the changes (most
+/// of a long range's output) rendered on every core.
+impl WriteJson for ScopeJson {
+    fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()> {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
+        let io = serde_json::Error::io;
+        out.write_all(b"{\n  \"from\": ").map_err(io)?;
+        json::write_pretty_at(&mut out, &self.from, 1)?;
+        out.write_all(b",\n  \"to\": ").map_err(io)?;
+        json::write_pretty_at(&mut out, &self.to, 1)?;
+        out.write_all(b",\n  \"changes\": ").map_err(io)?;
+        json::write_pretty_seq(&mut out, &self.changes, 1)?;
+        out.write_all(b"\n}").map_err(io)?;
+        out.flush().map_err(io)
+    }
+}
+
 fn ref_id(name: &str, oid: Oid) -> RefId {
     RefId {
         name: name.to_string(),
@@ -377,11 +398,11 @@ fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<Ou
     match format {
         ScopeFormat::Json => {
             // The commits (messages included) are dropped before the JSON is written.
-            Ok(Output::json(ScopeJson {
+            Ok(Output::Json(Box::new(ScopeJson {
                 from: range.from.as_ref().map(|(n, o)| ref_id(n, *o)),
                 to: ref_id(&range.to.0, range.to.1),
                 changes: range.changes,
-            }))
+            })))
         }
         ScopeFormat::Markdown => {
             let scope = Scope::from_changes(range.changes);
@@ -1194,6 +1215,46 @@ fn display_path(path: &Path, base: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The hand-written envelope of `scope --format json` must stay what serde_json
+    /// writes for the derived `Serialize`, with and without a start, on both sides
+    /// of the parallel threshold.
+    #[test]
+    fn scope_json_is_written_as_serde_json_writes_it() {
+        let messages = [
+            "feat(api)!: new \"endpoint\"\n\nBREAKING CHANGE: old one gone",
+            "fix: crash on \u{e9}mpty input (#12)",
+            "Update README",
+        ];
+        let commits: Vec<git::Commit> = (0..20_000)
+            .map(|i| git::Commit {
+                oid: Oid::ZERO_SHA1,
+                id: format!("{i:040x}").into(),
+                message: messages[i % messages.len()].into(),
+                author: "Ada".into(),
+                author_email: "ada@example.com".into(),
+                time: 1_700_000_000 + i as i64,
+                parent_count: 1,
+                tree: Oid::ZERO_SHA1,
+                parents: Vec::new(),
+            })
+            .collect();
+        let changes = commits::classify(&commits, &Default::default());
+        for (n, from) in [
+            (3, None),
+            (changes.len(), Some(ref_id("v1.0.0", Oid::ZERO_SHA1))),
+        ] {
+            let scope = ScopeJson {
+                from,
+                to: ref_id("main", Oid::ZERO_SHA1),
+                changes: changes[..n].to_vec(),
+            };
+            let mut written = Vec::new();
+            scope.write_json(&mut written).unwrap();
+            let expected = serde_json::to_string_pretty(&scope).unwrap();
+            assert!(written == expected.as_bytes(), "{n} changes differ");
+        }
+    }
 
     #[test]
     fn versions() {
