@@ -21,6 +21,13 @@ pub mod helper;
 mod object;
 pub mod walk;
 
+/// Raw commits on their way from the walking thread to the one that decodes them:
+/// their bytes end to end, and each commit's id and end offset.
+struct RawBatch {
+    bytes: Vec<u8>,
+    ends: Vec<(Oid, usize)>,
+}
+
 /// An open repository and its work-tree root.
 pub struct Repo {
     inner: Repository,
@@ -239,19 +246,32 @@ impl Repo {
         let shallow = self.inner.is_shallow();
         let odb = self.odb()?;
         let (order, mut read) = std::thread::scope(|scope| {
-            let (send, receive) = std::sync::mpsc::channel::<Vec<(Oid, Vec<u8>)>>();
+            let (send, receive) = std::sync::mpsc::channel::<RawBatch>();
+            // Emptied batches come back to be filled again: the walking thread copies
+            // each commit into warm memory instead of allocating (and the worker
+            // freeing) one buffer per commit.
+            let (give_back, take_back) = std::sync::mpsc::channel::<RawBatch>();
             let worker = scope.spawn(move || {
                 let (mut commits, mut done) = (Vec::new(), Vec::new());
-                for batch in receive {
-                    for (oid, raw) in batch {
-                        let mut commit = object::commit(oid, &raw);
+                for mut batch in receive {
+                    let mut start = 0;
+                    for &(oid, end) in &batch.ends {
+                        let mut commit = object::commit(oid, &batch.bytes[start..end]);
+                        start = end;
                         done.push(work(&mut commit));
                         commits.push(commit);
                     }
+                    batch.bytes.clear();
+                    batch.ends.clear();
+                    let _ = give_back.send(batch);
                 }
                 (commits, done)
             });
-            let mut batch = Vec::with_capacity(BATCH);
+            let fresh = || RawBatch {
+                bytes: Vec::new(),
+                ends: Vec::with_capacity(BATCH),
+            };
+            let mut batch = fresh();
             let order = walk::limited(
                 &[to],
                 from.as_slice(),
@@ -274,17 +294,15 @@ impl Repo {
                     };
                     let (time, parents) = object::walk_fields(object.data());
                     if !hidden {
-                        batch.push((oid, object.data().to_vec()));
-                        if batch.len() == BATCH {
+                        batch.bytes.extend_from_slice(object.data());
+                        batch.ends.push((oid, batch.bytes.len()));
+                        if batch.ends.len() == BATCH {
+                            let next = take_back.try_recv().unwrap_or_else(|_| fresh());
                             // A closed channel means the worker panicked: `join` says so.
-                            let _ =
-                                send.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                            let _ = send.send(std::mem::replace(&mut batch, next));
                         }
                     }
-                    Ok(Some(walk::Visit {
-                        time,
-                        parents: parents.into_boxed_slice(),
-                    }))
+                    Ok(Some(walk::Visit { time, parents }))
                 },
                 on_commit,
             );

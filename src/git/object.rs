@@ -16,9 +16,9 @@ use git2::Oid;
 use super::Commit;
 
 /// What the walk needs: committer time (seconds, 0 if unreadable) and parents.
-pub fn walk_fields(data: &[u8]) -> (i64, Vec<Oid>) {
+pub fn walk_fields(data: &[u8]) -> (i64, super::walk::Parents) {
     let mut time = 0;
-    let mut parents = Vec::new();
+    let mut parents = super::walk::Parents::new();
     for (key, value) in headers(data) {
         match key {
             b"parent" => parents.extend(parse_oid(value)),
@@ -107,7 +107,7 @@ fn parse_oid(hex: &[u8]) -> Option<Oid> {
 }
 
 fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
+    memchr::memmem::find(haystack, needle)
 }
 
 fn rposition(bytes: &[u8], byte: u8) -> Option<usize> {
@@ -141,7 +141,7 @@ mod tests {
         let (time, parents) = walk_fields(raw.as_bytes());
         assert_eq!(time, 1_700_000_500);
         let want = [Oid::from_str(P1).unwrap(), Oid::from_str(P2).unwrap()];
-        assert_eq!(parents, want);
+        assert_eq!(parents.as_slice(), want);
         let oid = Oid::from_str(P2).unwrap();
         let c = commit(oid, raw.as_bytes());
         assert_eq!(&*c.id, P2);
