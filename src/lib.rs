@@ -14,6 +14,7 @@ pub mod error;
 pub mod git;
 pub mod github;
 pub mod json;
+pub mod memory;
 pub mod plan;
 pub mod progress;
 pub mod risk;

@@ -8,9 +8,12 @@ use clap::Parser;
 /// mimalloc for Rust and, through symbol override, for libgit2's C allocations too:
 /// reading a long history allocates and frees a buffer per object, and glibc's
 /// malloc spent a quarter of a `plan` profile in its free lists (BENCHMARKS.md).
+/// Blocks of a megabyte and up (a long range's per-commit vectors) are mapped on
+/// their own and grow without copying (`memory`).
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: relplan::memory::GrowInPlace<mimalloc::MiMalloc> =
+    relplan::memory::GrowInPlace(mimalloc::MiMalloc);
 
 fn main() -> ExitCode {
     let cli = relplan::cli::Cli::parse();
