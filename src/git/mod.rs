@@ -21,6 +21,9 @@ pub mod helper;
 mod object;
 pub mod walk;
 
+/// How many batches of raw commits may wait to be decoded (about 80 KB each).
+const RAW_BATCHES_AHEAD: usize = 32;
+
 /// Raw commits on their way from the walking thread to the one that decodes them:
 /// their bytes end to end, and each commit's id and end offset.
 struct RawBatch {
@@ -246,7 +249,9 @@ impl Repo {
         let shallow = self.inner.is_shallow();
         let odb = self.odb()?;
         let (order, mut read) = std::thread::scope(|scope| {
-            let (send, receive) = std::sync::mpsc::channel::<RawBatch>();
+            // Bounded: should decoding fall behind the walk (the helper process takes
+            // a core too), raw commits wait in a few megabytes, not in the whole range.
+            let (send, receive) = std::sync::mpsc::sync_channel::<RawBatch>(RAW_BATCHES_AHEAD);
             // Emptied batches come back to be filled again: the walking thread copies
             // each commit into warm memory instead of allocating (and the worker
             // freeing) one buffer per commit.
