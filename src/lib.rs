@@ -377,7 +377,10 @@ impl WriteJson for ScopeJson {
         out.write_all(b",\n  \"to\": ").map_err(io)?;
         json::write_pretty_at(&mut out, &self.to, 1)?;
         out.write_all(b",\n  \"changes\": ").map_err(io)?;
-        json::write_pretty_seq(&mut out, &self.changes, 1)?;
+        json::write_pretty_seq(&mut out, &self.changes, 1, |change, buf, depth| {
+            change.write_json(buf, depth);
+            Ok(())
+        })?;
         out.write_all(b"\n}").map_err(io)?;
         out.flush().map_err(io)
     }
