@@ -256,7 +256,14 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
     }
 
     // 2. Merges.
-    if let Some(captures) = MERGE_PR.captures(&msg.subject) {
+    // Each literal-prefix check spares nearly every commit a regex search and its
+    // `Captures` allocation (a tenth of the classifying thread's time at 100k).
+    let merge_pr = msg
+        .subject
+        .starts_with("Merge pull request #")
+        .then(|| MERGE_PR.captures(&msg.subject))
+        .flatten();
+    if let Some(captures) = merge_pr {
         let number: Option<u64> = captures[1].parse().ok();
         // Not `msg.body`: a title such as `docs: guide` has the shape of a footer.
         let body = after_subject(&commit.message);
@@ -298,7 +305,12 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
     }
 
     // 4. Reverts.
-    let reverted_header = match (&msg.header, REVERT_QUOTED.captures(&msg.subject)) {
+    let revert_quoted = msg
+        .subject
+        .starts_with("Revert \"")
+        .then(|| REVERT_QUOTED.captures(&msg.subject))
+        .flatten();
+    let reverted_header = match (&msg.header, revert_quoted) {
         (_, Some(c)) => Some(c[1].to_string()),
         (Some(h), None) if canonical_type(&h.kind, compiled) == "revert" => {
             Some(h.description.clone())
@@ -341,8 +353,11 @@ fn unclassified(commit: &Commit, msg: &Message) -> Change {
         breaking: false,
         description: None,
         category: Category::Unclassified,
-        pr: PR_SUFFIX
-            .captures(&msg.subject)
+        pr: msg
+            .subject
+            .ends_with(')')
+            .then(|| PR_SUFFIX.captures(&msg.subject))
+            .flatten()
             .and_then(|c| c[1].parse().ok()),
         authors: authors(commit),
         short_id: commit.id.chars().take(7).collect(),
