@@ -243,7 +243,11 @@ fn read_range(
     // Each of those diffs stops once no path rule can match all of its paths.
     let mut helper = (!with_paths && classifier.uses_paths())
         .then(|| git::helper::PathHelper::new(repo).stopping_at(classifier.path_rules()));
-    let (commits, drafts) = repo.walk_with(
+    let git::Walked {
+        commits,
+        done: drafts,
+        index,
+    } = repo.walk_with(
         from.as_ref().map(|f| f.1),
         to,
         &mut || phase.inc(1),
@@ -296,7 +300,8 @@ fn read_range(
         };
         paths.map(|p| p.iter().map(|p| p.path.to_string()).collect())
     });
-    let merged = pull_request_branches(&commits, &changes);
+    let merged = pull_request_branches(&commits, &index, &changes);
+    drop(index);
     commits::fold_pull_request_commits(&mut changes, &merged);
     phase.set(commits.len() as u64);
     let diffed = fallback.len();
@@ -324,12 +329,11 @@ fn read_range(
 /// parent). Each commit belongs to the newest merge that brought it. Walked over the
 /// range's own commits in memory: every path from a merge to a commit of the range
 /// stays inside the range, so no commit is read again.
-fn pull_request_branches(commits: &[git::Commit], changes: &[Change]) -> Vec<(usize, Vec<usize>)> {
-    let index: rustc_hash::FxHashMap<Oid, usize> = commits
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (c.oid, i))
-        .collect();
+fn pull_request_branches(
+    commits: &[git::Commit],
+    index: &rustc_hash::FxHashMap<Oid, usize>,
+    changes: &[Change],
+) -> Vec<(usize, Vec<usize>)> {
     let read = |oid: Oid, _hidden: bool| -> std::result::Result<Option<git::walk::Visit>, ()> {
         Ok(index.get(&oid).map(|&i| git::walk::Visit {
             // Newest first by committer time already: the position stands in for it.

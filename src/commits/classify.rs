@@ -155,7 +155,7 @@ impl Classifier {
 
 /// Whether `change` is the merge commit of a pull request (`Merge pull request #N from ...`).
 pub fn is_pull_request_merge(change: &Change) -> bool {
-    MERGE_PR.is_match(&change.subject)
+    change.subject.starts_with("Merge pull request #") && MERGE_PR.is_match(&change.subject)
 }
 
 /// Folds the commits a merged pull request brought in (`merged`: the merge's index and

@@ -21,6 +21,15 @@ pub mod helper;
 mod object;
 pub mod walk;
 
+/// A walked range: its commits newest first, what `work` made of each (same order),
+/// and each commit's position by id (built for the walk's order anyway, and what the
+/// range-wide passes look commits up by).
+pub struct Walked<T> {
+    pub commits: Vec<Commit>,
+    pub done: Vec<T>,
+    pub index: FxHashMap<Oid, usize>,
+}
+
 /// How many batches of raw commits may wait to be decoded (about 80 KB each).
 const RAW_BATCHES_AHEAD: usize = 32;
 
@@ -226,7 +235,7 @@ impl Repo {
 
     /// Commits reachable from `to` and not from `from`, newest first.
     pub fn walk(&self, from: Option<Oid>, to: Oid) -> Result<Vec<Commit>> {
-        Ok(self.walk_with(from, to, &mut || {}, |_| ())?.0)
+        Ok(self.walk_with(from, to, &mut || {}, |_| ())?.commits)
     }
 
     /// `walk`, also computing `work(commit)` for each commit of the range, and calling
@@ -244,7 +253,7 @@ impl Repo {
         to: Oid,
         on_commit: &mut dyn FnMut(),
         mut work: impl FnMut(&mut Commit) -> T + Send,
-    ) -> Result<(Vec<Commit>, Vec<T>)> {
+    ) -> Result<Walked<T>> {
         const BATCH: usize = 256;
         let shallow = self.inner.is_shallow();
         let odb = self.odb()?;
@@ -338,7 +347,21 @@ impl Repo {
         reorder(&mut order, commits, done);
         commits.truncate(kept);
         done.truncate(kept);
-        Ok(read)
+        let index = if kept == rank.len() {
+            rank
+        } else {
+            commits
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.oid, i))
+                .collect()
+        };
+        let (commits, done) = read;
+        Ok(Walked {
+            commits,
+            done,
+            index,
+        })
     }
 
     /// `changed_paths` of every commit of a walked range, in the same order. Trees come
