@@ -282,7 +282,7 @@ fn read_range(
     let paths = with_paths.then(|| {
         let mut phase = progress::phase("reading changed paths", Some(commits.len() as u64));
         let (paths, by_helper) =
-            repo.changed_paths_many(&commits, &mut |done| phase.set(done as u64));
+            repo.changed_paths_many(&commits, &index, &mut |done| phase.set(done as u64));
         phase.finish_with(
             (by_helper > 0).then(|| format!("{by_helper} of them by a helper process")),
         );
@@ -290,7 +290,7 @@ fn read_range(
     });
     let mut phase = progress::phase("classifying", Some(commits.len() as u64));
     let (fallback, by_helper) = match helper {
-        Some(helper) => repo.fallback_paths(&commits, helper),
+        Some(helper) => repo.fallback_paths(&commits, &index, helper),
         None => Default::default(),
     };
     let mut changes = classifier.finish(drafts, &commits, |i, commit| {

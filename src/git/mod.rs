@@ -377,11 +377,11 @@ impl Repo {
     pub fn changed_paths_many(
         &self,
         commits: &[Commit],
+        index: &FxHashMap<Oid, usize>,
         on_progress: &mut dyn FnMut(usize),
     ) -> (Vec<Result<Vec<PathChange>>>, usize) {
-        let trees = range_trees(commits);
-        let jobs: Vec<DiffJob> = commits.iter().map(|c| job(c, &trees)).collect();
-        drop(trees);
+        let tree_of = |oid: &Oid| index.get(oid).map(|&i| commits[i].tree);
+        let jobs: Vec<DiffJob> = commits.iter().map(|c| job(c, tree_of)).collect();
         let helper = helper::PathHelper::start(self, jobs.len());
         let (paths, earlier) = self.diff_jobs(&jobs, helper, None, on_progress);
         debug_assert!(earlier.answers.is_empty() && earlier.unanswered.is_empty());
@@ -395,13 +395,13 @@ impl Repo {
     pub fn fallback_paths(
         &self,
         commits: &[Commit],
+        index: &FxHashMap<Oid, usize>,
         mut helper: helper::PathHelper,
     ) -> (FxHashMap<Oid, Result<Vec<PathChange>>>, usize) {
-        let trees = range_trees(commits);
         // Asked for during the walk with their parent commit; now every tree is known.
         let known_parent = |j: &DiffJob| match j.parent {
-            Parent::Commit(parent) => trees.get(&parent).map_or(*j, |&tree| DiffJob {
-                parent: Parent::Tree(tree),
+            Parent::Commit(parent) => index.get(&parent).map_or(*j, |&i| DiffJob {
+                parent: Parent::Tree(commits[i].tree),
                 ..*j
             }),
             _ => *j,
@@ -536,7 +536,7 @@ impl Repo {
             .inner
             .find_commit(commit)
             .map_err(|e| Error::runtime(e.to_string()))?;
-        let job = job(&Commit::read(&read), &FxHashMap::default());
+        let job = job(&Commit::read(&read), |_| None);
         self.diff_job(&self.odb()?, &job, &mut TreeCache::default())
     }
 
@@ -674,11 +674,6 @@ fn reorder<A, B>(order: &mut [usize], a: &mut [A], b: &mut [B]) {
     }
 }
 
-/// Each commit of a walked range by its tree.
-fn range_trees(commits: &[Commit]) -> FxHashMap<Oid, Oid> {
-    commits.iter().map(|c| (c.oid, c.tree)).collect()
-}
-
 /// libgit2 settings for a read-only, history-sized workload (see BENCHMARKS.md):
 /// - no SHA-1 re-check of every object read (git itself does not re-hash on read;
 ///   this was 9% of a `plan` profile);
@@ -788,11 +783,12 @@ pub(crate) enum Parent {
 }
 
 /// The diff job of `c`, its parent's tree looked up in `range_trees` (no I/O).
-pub(crate) fn job(c: &Commit, range_trees: &FxHashMap<Oid, Oid>) -> DiffJob {
+/// `tree_of(parent)`: the parent's tree when already known (a commit of the range).
+pub(crate) fn job(c: &Commit, tree_of: impl Fn(&Oid) -> Option<Oid>) -> DiffJob {
     let parent = match c.parents.as_slice() {
         [] => Parent::Root,
-        [parent] => match range_trees.get(parent) {
-            Some(&tree) => Parent::Tree(tree),
+        [parent] => match tree_of(parent) {
+            Some(tree) => Parent::Tree(tree),
             None => Parent::Commit(*parent),
         },
         _ => Parent::Merge,
@@ -1190,6 +1186,15 @@ mod diff_tests {
     use super::*;
     use std::process::Command;
 
+    /// Each walked commit's position, as `walk_with` returns it.
+    fn index_of(commits: &[Commit]) -> FxHashMap<Oid, usize> {
+        commits
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.oid, i))
+            .collect()
+    }
+
     pub(super) fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
         let out = Command::new("git")
             .current_dir(dir)
@@ -1300,7 +1305,7 @@ mod diff_tests {
             newest_first
         );
         let many: Vec<Vec<(char, String)>> = repo
-            .changed_paths_many(&walked, &mut |_| {})
+            .changed_paths_many(&walked, &index_of(&walked), &mut |_| {})
             .0
             .into_iter()
             .map(|r| {
@@ -1356,7 +1361,7 @@ mod diff_tests {
             id: Oid,
         ) -> Vec<String> {
             let read = repo.inner.find_commit(id).unwrap();
-            let job = job(&Commit::read(&read), &FxHashMap::default());
+            let job = job(&Commit::read(&read), |_| None);
             repo.diff_job(odb, &job, cache)
                 .unwrap()
                 .into_iter()
