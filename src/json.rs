@@ -5,7 +5,8 @@
 //! while the other sat idle (a tenth of the command's time, BENCHMARKS.md). Here the
 //! elements are rendered in blocks by worker threads and written in order, byte for
 //! byte what `serde_json::to_writer_pretty` writes for the same value, with only a
-//! few blocks in memory at a time.
+//! few blocks in memory at a time. `PrettyObject` writes such an element field by
+//! field, faster than serde_json's general machinery, to the same bytes.
 
 use std::io::{self, Write};
 use std::sync::mpsc;
@@ -39,7 +40,8 @@ pub fn write_pretty_at<W: Write, T: Serialize + ?Sized>(
 
 /// Writes `items` as a JSON array `depth` levels deep (as `write_pretty_at`), the
 /// elements rendered in parallel when there are many. `element(item, buf, depth)`
-/// appends one element to `buf` as `write_pretty_at` would (or is it).
+/// appends one element to `buf`: `write_pretty_at` itself, or a faster writer of the
+/// same bytes (`Change::write_json`).
 pub fn write_pretty_seq<W: Write, T: Sync>(
     out: &mut W,
     items: &[T],
@@ -50,11 +52,10 @@ pub fn write_pretty_seq<W: Write, T: Sync>(
         return out.write_all(b"[]").map_err(serde_json::Error::io);
     }
     out.write_all(b"[").map_err(serde_json::Error::io)?;
-    let element_indent = "  ".repeat(depth + 1);
     let render = |block: &[T], first: bool, buf: &mut Vec<u8>| -> serde_json::Result<()> {
         for (i, item) in block.iter().enumerate() {
             buf.extend_from_slice(if first && i == 0 { b"\n" } else { b",\n" });
-            buf.extend_from_slice(element_indent.as_bytes());
+            push_indent(buf, depth + 1);
             element(item, buf, depth + 1)?;
         }
         Ok(())
@@ -106,10 +107,10 @@ pub fn write_pretty_seq<W: Write, T: Sync>(
             Ok(())
         })?;
     }
-    out.write_all(b"\n").map_err(serde_json::Error::io)?;
-    out.write_all("  ".repeat(depth).as_bytes())
-        .map_err(serde_json::Error::io)?;
-    out.write_all(b"]").map_err(serde_json::Error::io)
+    let mut end = b"\n".to_vec();
+    push_indent(&mut end, depth);
+    end.push(b']');
+    out.write_all(&end).map_err(serde_json::Error::io)
 }
 
 /// Writes one JSON object as `to_writer_pretty` writes it `depth` levels deep, field

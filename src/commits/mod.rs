@@ -152,9 +152,7 @@ impl Change {
     pub fn time_rfc3339(&self) -> String {
         rfc3339(self.time)
     }
-}
 
-impl Change {
     /// Appends this change to `out` exactly as `serde_json::to_writer_pretty` writes
     /// its `Serialize` `depth` levels deep, about three times as fast: `scope --format
     /// json` writes one per commit of the range, after the walk, and serde_json's

@@ -350,11 +350,7 @@ impl Repo {
         let index = if kept == rank.len() {
             rank
         } else {
-            commits
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.oid, i))
-                .collect()
+            index_of(commits)
         };
         let (commits, done) = read;
         Ok(Walked {
@@ -674,6 +670,15 @@ fn reorder<A, B>(order: &mut [usize], a: &mut [A], b: &mut [B]) {
     }
 }
 
+/// Each commit's position in `commits`, by id (`Walked::index`).
+fn index_of(commits: &[Commit]) -> FxHashMap<Oid, usize> {
+    commits
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.oid, i))
+        .collect()
+}
+
 /// libgit2 settings for a read-only, history-sized workload (see BENCHMARKS.md):
 /// - no SHA-1 re-check of every object read (git itself does not re-hash on read;
 ///   this was 9% of a `plan` profile);
@@ -782,8 +787,8 @@ pub(crate) enum Parent {
     Commit(Oid),
 }
 
-/// The diff job of `c`, its parent's tree looked up in `range_trees` (no I/O).
-/// `tree_of(parent)`: the parent's tree when already known (a commit of the range).
+/// The diff job of `c` (no I/O); `tree_of(parent)` is the parent's tree when already
+/// known (a commit of the range), else the job names the parent commit.
 pub(crate) fn job(c: &Commit, tree_of: impl Fn(&Oid) -> Option<Oid>) -> DiffJob {
     let parent = match c.parents.as_slice() {
         [] => Parent::Root,
@@ -1185,15 +1190,6 @@ mod diff_tests {
     //! lists, in the same order, for every kind of change.
     use super::*;
     use std::process::Command;
-
-    /// Each walked commit's position, as `walk_with` returns it.
-    fn index_of(commits: &[Commit]) -> FxHashMap<Oid, usize> {
-        commits
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.oid, i))
-            .collect()
-    }
 
     pub(super) fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
         let out = Command::new("git")
