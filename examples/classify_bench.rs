@@ -70,7 +70,7 @@ fn main() {
             time: 1_780_000_000 + (count - i) as i64,
             parent_count: if (count - i) % 10 == 2 { 2 } else { 1 },
             tree: git2::Oid::ZERO_SHA1,
-            parents: Vec::new(),
+            parents: Default::default(),
         })
         .collect();
     let bytes: usize = commits.iter().map(|c| c.message.len()).sum();

@@ -1244,7 +1244,7 @@ mod tests {
                 time: 1_700_000_000 + i as i64,
                 parent_count: 1,
                 tree: Oid::ZERO_SHA1,
-                parents: Vec::new(),
+                parents: Default::default(),
             })
             .collect();
         let changes = commits::classify(&commits, &Default::default());

@@ -18,6 +18,7 @@
 use rustc_hash::{FxHashMap as HashMap, FxHashSet};
 use std::sync::{Arc, LazyLock};
 
+use compact_str::CompactString;
 use regex::Regex;
 
 use super::config::Compiled;
@@ -251,8 +252,8 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
     }
     if let Some(header) = &msg.header {
         change.conventional = true;
-        change.kind = Some(canonical_type(&header.kind, compiled));
-        change.scope = header.scope.clone();
+        change.kind = Some(canonical_type(&header.kind, compiled).into());
+        change.scope = header.scope.as_deref().map(CompactString::from);
         change.description = Some(header.description.clone());
         change.breaking |= header.bang;
     }
@@ -484,8 +485,8 @@ fn fixup_target(subject: &str) -> Option<&str> {
     (found && !rest.is_empty()).then_some(rest)
 }
 
-fn authors(commit: &Commit) -> Vec<String> {
-    let mut authors = vec![commit.author.clone()];
+fn authors(commit: &Commit) -> Vec<CompactString> {
+    let mut authors = vec![CompactString::from(commit.author.as_str())];
     for line in commit.message.lines() {
         let line = line.trim();
         let Some((token, value)) = line.split_once(':') else {
@@ -496,7 +497,7 @@ fn authors(commit: &Commit) -> Vec<String> {
         }
         let name = value.split('<').next().unwrap_or("").trim();
         if !name.is_empty() && !authors.iter().any(|a| a == name) {
-            authors.push(name.to_string());
+            authors.push(name.into());
         }
     }
     authors
@@ -677,7 +678,7 @@ mod tests {
             time: 0,
             parent_count: 1,
             tree: git2::Oid::ZERO_SHA1,
-            parents: Vec::new(),
+            parents: Default::default(),
         }
     }
 
@@ -1015,7 +1016,7 @@ mod robustness {
             time: 0,
             parent_count: 2,
             tree: git2::Oid::ZERO_SHA1,
-            parents: Vec::new(),
+            parents: Default::default(),
         }
     }
 

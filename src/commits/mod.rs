@@ -9,6 +9,7 @@ mod config;
 pub mod parse;
 mod version;
 
+use compact_str::CompactString;
 use std::fmt;
 use std::sync::Arc;
 
@@ -247,14 +248,14 @@ pub struct Change {
     pub summary: Arc<str>,
     pub conventional: bool,
     #[serde(rename = "type")]
-    pub kind: Option<String>,
-    pub scope: Option<String>,
+    pub kind: Option<CompactString>,
+    pub scope: Option<CompactString>,
     pub breaking: bool,
     pub description: Option<String>,
     pub category: Category,
     pub pr: Option<u64>,
-    pub authors: Vec<String>,
-    pub short_id: String,
+    pub authors: Vec<CompactString>,
+    pub short_id: CompactString,
     /// Text of `BREAKING CHANGE:` footers: the migration note.
     pub breaking_note: Option<String>,
     /// Author time, seconds since the epoch; written as RFC 3339 (`time_rfc3339`).
@@ -332,14 +333,14 @@ mod tests {
                 id: id.into(),
                 summary: summary.into(),
                 conventional,
-                kind,
-                scope,
+                kind: kind.map(Into::into),
+                scope: scope.map(Into::into),
                 breaking,
                 description,
                 category,
                 pr,
-                authors,
-                short_id,
+                authors: authors.into_iter().map(Into::into).collect(),
+                short_id: short_id.into(),
                 breaking_note,
                 time,
                 subject: subject.into(),

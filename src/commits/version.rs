@@ -119,7 +119,7 @@ pub fn suggest(previous: Option<&Version>, changes: &[Change], rules: &VersionRu
             &breaking,
         )
     };
-    let because_ids = drivers.iter().map(|c| c.short_id.clone()).collect();
+    let because_ids = drivers.iter().map(|c| c.short_id.to_string()).collect();
     let Some(previous) = previous else {
         let core = Version::new(0, 1, 0);
         let next = with_pre(&core, rules);
@@ -253,7 +253,7 @@ mod tests {
                 time: 0,
                 parent_count: 1,
                 tree: git2::Oid::ZERO_SHA1,
-                parents: Vec::new(),
+                parents: Default::default(),
             })
             .collect();
         classify(&commits, &CommitsConfig::default())

@@ -62,7 +62,7 @@ pub struct Commit {
     /// The commit's tree and parents, as read in the walk: the diff phase and the
     /// pull-request folding work from these instead of reading commits again.
     pub tree: Oid,
-    pub parents: Vec<Oid>,
+    pub parents: walk::Parents,
 }
 
 impl Commit {
@@ -71,7 +71,7 @@ impl Commit {
     fn read(commit: &git2::Commit<'_>) -> Commit {
         let author = commit.author();
         let oid = commit.id();
-        let parents: Vec<Oid> = commit.parent_ids().collect();
+        let parents: walk::Parents = commit.parent_ids().collect();
         Commit {
             oid,
             id: oid.to_string().into(),

@@ -32,7 +32,7 @@ pub fn walk_fields(data: &[u8]) -> (i64, super::walk::Parents) {
 /// The whole commit, decoded lossily.
 pub fn commit(oid: Oid, data: &[u8]) -> Commit {
     let mut tree = Oid::ZERO_SHA1;
-    let mut parents = Vec::new();
+    let mut parents = super::walk::Parents::new();
     let (mut author, mut author_email, mut time) = (&b""[..], &b""[..], 0);
     for (key, value) in headers(data) {
         match key {

@@ -55,7 +55,7 @@ fn classify_title(title: &str, config: &CommitsConfig) -> Option<Change> {
         time: 0,
         parent_count: 1,
         tree: git2::Oid::ZERO_SHA1,
-        parents: Vec::new(),
+        parents: Default::default(),
     };
     commits::classify(&[commit], config)
         .into_iter()
@@ -263,7 +263,7 @@ mod tests {
             time: 0,
             parent_count: parents,
             tree: git2::Oid::ZERO_SHA1,
-            parents: Vec::new(),
+            parents: Default::default(),
         };
         commits::classify(&[commit], &CommitsConfig::default()).remove(0)
     }

@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::{Arc, LazyLock};
 
+use compact_str::CompactString;
 use globset::GlobSet;
 use regex::Regex;
 use rustc_hash::FxHashMap;
@@ -30,7 +31,7 @@ impl CommitRef {
     pub(super) fn of(change: &Change) -> CommitRef {
         CommitRef {
             id: Arc::clone(&change.id),
-            short_id: change.short_id.clone(),
+            short_id: change.short_id.to_string(),
             summary: Arc::clone(&change.summary),
             pr: change.pr,
         }
@@ -312,7 +313,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
     }
     let authors: BTreeSet<&str> = live
         .iter()
-        .flat_map(|c| c.authors.iter().map(String::as_str))
+        .flat_map(|c| c.authors.iter().map(CompactString::as_str))
         .collect();
 
     let migrations = path_hits(input.commit_paths, &by_id, |p| globs.is_migration(p))
