@@ -168,8 +168,9 @@ struct RangeData {
     /// Each commit's changed paths, when asked for (`plan`: the risk engine's evidence).
     paths: Option<Vec<Result<Vec<git::PathChange>>>>,
     warnings: Vec<String>,
-    /// Every release tag's version, to number prereleases.
-    tagged: Vec<Version>,
+    /// Every release tag's version (to number prereleases), when the tags were read
+    /// to find the previous release.
+    tagged: Option<Vec<Version>>,
 }
 
 /// Resolves `--from`/`--to` (the previous release tag by default) and classifies the range.
@@ -193,18 +194,25 @@ fn read_range(
     let repo = &ws.repo;
     let to = repo.resolve(&args.to)?;
     let pattern = ws.config.tag_regex();
-    let tags = repo.release_tags(&pattern)?;
+    // Read only when needed: with 1,000 tags, listing and peeling them took 40 ms,
+    // as long as `git log` takes for 4,000 commits (BENCHMARKS.md). A `--from` that
+    // names a release tag needs none of them.
+    let mut tags = None;
     let mut warnings = Vec::new();
     let (from, previous) = match &args.from {
         Some(rev) => {
             let oid = repo.resolve(rev)?;
-            let previous = git::tag_version(rev, &pattern)
-                .map(|version| ReleaseTag {
+            let previous = match git::tag_version(rev, &pattern) {
+                Some(version) => Some(ReleaseTag {
                     name: rev.clone(),
                     commit: oid,
                     version,
-                })
-                .or_else(|| tags.get(&oid).and_then(|t| t.first().cloned()));
+                }),
+                None => tags
+                    .insert(repo.release_tags(&pattern)?)
+                    .get(&oid)
+                    .and_then(|t| t.first().cloned()),
+            };
             (Some((rev.clone(), oid)), previous)
         }
         None => {
@@ -217,7 +225,8 @@ fn read_range(
             let same_core = |a: &Version, b: &Version| {
                 (a.major, a.minor, a.patch) == (b.major, b.minor, b.patch)
             };
-            let previous = repo.previous_tag(to, &tags, |t| {
+            let tags = tags.insert(repo.release_tags(&pattern)?);
+            let previous = repo.previous_tag(to, tags, |t| {
                 t.version.pre.is_empty()
                     || planned.is_some_and(|v| !v.pre.is_empty() || !same_core(v, &t.version))
             })?;
@@ -310,8 +319,7 @@ fn read_range(
             "path fallback: {diffed} commits diffed, {by_helper} of them by a helper process; `commits.paths = []` turns it off"
         )
     }));
-    let mut tagged: Vec<Version> = tags.values().flatten().map(|t| t.version.clone()).collect();
-    tagged.sort();
+    let tagged = tags.as_ref().map(tag_versions);
     Ok(RangeData {
         from,
         to: (args.to.clone(), to),
@@ -452,13 +460,30 @@ fn parse_pre(ident: &str) -> Result<String> {
     Ok(ident.to_string())
 }
 
-/// The version rules of the config, numbered against the repository's tags.
-fn version_rules(ws: &Workspace, range: &RangeData, pre: Option<String>) -> commits::VersionRules {
-    commits::VersionRules {
+/// Every release tag's version, in order.
+fn tag_versions(tags: &std::collections::HashMap<Oid, Vec<ReleaseTag>>) -> Vec<Version> {
+    let mut tagged: Vec<Version> = tags.values().flatten().map(|t| t.version.clone()).collect();
+    tagged.sort();
+    tagged
+}
+
+/// The version rules of the config; a prerelease is numbered against the
+/// repository's tags.
+fn version_rules(
+    ws: &Workspace,
+    range: &RangeData,
+    pre: Option<String>,
+) -> Result<commits::VersionRules> {
+    let tagged = match (&pre, &range.tagged) {
+        (None, _) => Vec::new(),
+        (Some(_), Some(tagged)) => tagged.clone(),
+        (Some(_), None) => tag_versions(&ws.repo.release_tags(&ws.config.tag_regex())?),
+    };
+    Ok(commits::VersionRules {
         pre,
-        tagged: range.tagged.clone(),
+        tagged,
         ..commits::VersionRules::from_config(&ws.config.commits)
-    }
+    })
 }
 
 fn next_version_command(
@@ -473,7 +498,7 @@ fn next_version_command(
     for w in &range.warnings {
         eprintln!("warning: {w}");
     }
-    let rules = version_rules(&ws, &range, pre);
+    let rules = version_rules(&ws, &range, pre)?;
     let bump = commits::suggest(
         range.previous.as_ref().map(|t| &t.version),
         &range.changes,
@@ -664,7 +689,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         .and_then(|v| v.pre.as_str().rsplit_once('.'))
         .filter(|(_, n)| n.parse::<u64>().is_ok())
         .map(|(ident, _)| ident.to_string());
-    let rules = version_rules(&ws, &range, pre_ident);
+    let rules = version_rules(&ws, &range, pre_ident)?;
     let suggested = commits::suggest(
         range.previous.as_ref().map(|t| &t.version),
         &range.changes,

@@ -393,7 +393,7 @@ fn zero_major_versions_bump_gently_by_default() {
 #[test]
 fn prereleases_count_up_and_finals_start_from_the_last_final() {
     let repo = TestRepo::new();
-    repo.change("a.txt", "feat: base");
+    let base = repo.change("a.txt", "feat: base");
     repo.tag("v1.4.2");
     let breaking = repo.change("b.txt", "feat!: new engine");
 
@@ -404,6 +404,12 @@ fn prereleases_count_up_and_finals_start_from_the_last_final() {
     let (out, err) = next_version(&repo, &["--pre", "rc"]);
     assert_eq!(out, "2.0.0-rc.2\n");
     assert!(err.contains("(2.0.0-rc.1 is already tagged)"), "{err}");
+    // The same when the range is given: by a tag name (the tags are then read only
+    // to number the prerelease) or by a commit id (the tag is found on the commit).
+    let (out, _) = next_version(&repo, &["--from", "v1.4.2", "--pre", "rc"]);
+    assert_eq!(out, "2.0.0-rc.2\n");
+    let (out, err) = next_version(&repo, &["--from", &base, "--explain"]);
+    assert!(out.contains("1.4.2 → 2.0.0"), "{out}{err}");
 
     // The final release is measured from v1.4.2, not from the release candidate.
     let (out, err) = next_version(&repo, &["--explain"]);
