@@ -19,6 +19,7 @@ use crate::error::{Context, Error, Result};
 
 pub mod helper;
 mod object;
+mod pack;
 pub mod walk;
 
 /// A walked range: its commits newest first, what `work` made of each (same order),
@@ -242,10 +243,11 @@ impl Repo {
     /// `on_commit` after each commit is read (progress feedback). Each commit is read
     /// once (`walk::limited`).
     ///
-    /// `work` runs on a second thread, fed in batches as commits are read: reading is
-    /// libgit2's (inflating objects, one thread at a time: its pack access is behind a
-    /// process-wide lock), while `work` is pure (classifying messages), so on two
-    /// cores it costs no wall time until it is slower than the reading. It may also
+    /// `work` runs on a second thread, fed in batches as commits are read: reading
+    /// (finding and inflating objects, straight from the packs for commits stored
+    /// whole, through libgit2 otherwise) stays on this thread, while `work` is pure
+    /// (classifying messages), so on two cores it costs no wall time until it is
+    /// slower than the reading. It may also
     /// drop what no later step needs (a message already classified).
     pub fn walk_with<T: Send>(
         &self,
@@ -257,6 +259,9 @@ impl Repo {
         const BATCH: usize = 256;
         let shallow = self.inner.is_shallow();
         let odb = self.odb()?;
+        // Commits stored whole in a pack are read without libgit2 (`pack`).
+        let mut packs = pack::Packs::open(&self.objects_dir());
+        let mut scratch = Vec::new();
         let (order, mut read) = std::thread::scope(|scope| {
             // Bounded: should decoding fall behind the walk (the helper process takes
             // a core too), raw commits wait in a few megabytes, not in the whole range.
@@ -290,25 +295,40 @@ impl Repo {
                 &[to],
                 from.as_slice(),
                 |oid, hidden| {
-                    let object = match odb.read(oid) {
-                        Ok(object) if object.kind() == ObjectType::Commit => object,
-                        Ok(object) => {
-                            return Err(Error::runtime(format!(
-                                "object {oid} is a {}, not a commit",
-                                object.kind().str()
-                            )))
-                        }
-                        // A shallow clone's boundary: its parents were never fetched.
-                        Err(e) if shallow && e.code() == git2::ErrorCode::NotFound => {
-                            return Ok(None)
-                        }
-                        Err(e) => {
-                            return Err(e).runtime_context(|| format!("cannot read commit {oid}"))
-                        }
+                    // The raw commit goes where it is needed: appended to the batch for
+                    // the decoding thread, or (excluded) to a scratch buffer.
+                    let target = if hidden {
+                        &mut scratch
+                    } else {
+                        &mut batch.bytes
                     };
-                    let (time, parents) = object::walk_fields(object.data());
+                    if hidden {
+                        target.clear();
+                    }
+                    let start = target.len();
+                    if !packs.read_commit(&oid, target) {
+                        match odb.read(oid) {
+                            Ok(object) if object.kind() == ObjectType::Commit => {
+                                target.extend_from_slice(object.data())
+                            }
+                            Ok(object) => {
+                                return Err(Error::runtime(format!(
+                                    "object {oid} is a {}, not a commit",
+                                    object.kind().str()
+                                )))
+                            }
+                            // A shallow clone's boundary: its parents were never fetched.
+                            Err(e) if shallow && e.code() == git2::ErrorCode::NotFound => {
+                                return Ok(None)
+                            }
+                            Err(e) => {
+                                return Err(e)
+                                    .runtime_context(|| format!("cannot read commit {oid}"))
+                            }
+                        }
+                    }
+                    let (time, parents) = object::walk_fields(&target[start..]);
                     if !hidden {
-                        batch.bytes.extend_from_slice(object.data());
                         batch.ends.push((oid, batch.bytes.len()));
                         if batch.ends.len() == BATCH {
                             let next = take_back.try_recv().unwrap_or_else(|_| fresh());
@@ -578,6 +598,11 @@ impl Repo {
         )
         .runtime_context(|| format!("cannot diff commit {}", job.commit))?;
         Ok(changes)
+    }
+
+    /// Where the repository's objects are (shared by its worktrees).
+    fn objects_dir(&self) -> PathBuf {
+        self.inner.commondir().join("objects")
     }
 
     fn odb(&self) -> Result<git2::Odb<'_>> {

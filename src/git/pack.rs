@@ -1,0 +1,495 @@
+//! Commits read straight from the pack files, for the history walk.
+//!
+//! The walk reads every commit of the range once, on one thread, and that thread is
+//! the critical path of `scope`. Through libgit2's object database each read paid for
+//! a general lookup: a binary search of the pack index through a C `memcmp` call per
+//! step (a tenth of the walking thread), a lock, window bookkeeping, a fresh buffer
+//! and the zlib checksum (BENCHMARKS.md). Here a commit stored whole in a pack (as
+//! git stores nearly every commit) is found by an interpolation search of the index
+//! (object ids are uniformly distributed: two or three probes instead of a dozen) and
+//! inflated straight into the caller's buffer.
+//!
+//! Only a fast path: anything else (a loose object, a commit stored as a delta, an
+//! alternate object store, an index version this does not read, a damaged entry)
+//! answers `None`, and the caller reads it through libgit2 as before. So this never
+//! has to be complete, only right when it answers.
+
+use std::fs::File;
+use std::path::Path;
+
+use flate2::{Decompress, FlushDecompress, Status};
+use git2::Oid;
+use memmap2::{Mmap, MmapOptions};
+
+/// Pack data is read through mapped windows of this size, at most `WINDOWS` at once:
+/// the walk moves through a pack in one direction, and a bounded mapping keeps the
+/// resident memory flat on packs of many gigabytes.
+const WINDOW: u64 = 16 << 20;
+const WINDOWS: usize = 2;
+/// Larger compressed commits are left to libgit2.
+const MAX_COMPRESSED: u64 = 1 << 20;
+
+const OBJ_COMMIT: u8 = 1;
+
+/// The pack files of one object directory.
+pub struct Packs {
+    packs: Vec<Pack>,
+    /// The pack that answered last: tried first.
+    last: usize,
+    inflate: Decompress,
+}
+
+struct Pack {
+    index: Index,
+    file: File,
+    len: u64,
+    /// Most recently used first.
+    windows: Vec<(u64, Mmap)>,
+}
+
+/// A version 2 pack index (`git help format-pack`) with SHA-1 ids.
+struct Index {
+    map: Mmap,
+    count: usize,
+}
+
+impl Packs {
+    /// The packs under `objects/pack`. Never fails: a pack that cannot be opened or
+    /// read is left out (its objects then come from libgit2).
+    pub fn open(objects: &Path) -> Packs {
+        let mut packs = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(objects.join("pack")) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|e| e == "idx") {
+                    packs.extend(Pack::open(&path));
+                }
+            }
+        }
+        Packs {
+            packs,
+            last: 0,
+            inflate: Decompress::new(false),
+        }
+    }
+
+    /// Appends the raw data of commit `oid` to `out` and returns true, or leaves `out`
+    /// as it was and returns false when it cannot (see the module comment).
+    pub fn read_commit(&mut self, oid: &Oid, out: &mut Vec<u8>) -> bool {
+        let n = self.packs.len();
+        for k in 0..n {
+            let i = (self.last + k) % n;
+            let Some(offset) = self.packs[i].index.find(oid.as_bytes()) else {
+                continue;
+            };
+            self.last = i;
+            return self.packs[i].read_commit(offset, &mut self.inflate, out);
+        }
+        false
+    }
+}
+
+impl Pack {
+    fn open(idx: &Path) -> Option<Pack> {
+        let file = File::open(idx.with_extension("pack")).ok()?;
+        let len = file.metadata().ok()?.len();
+        // SAFETY: pack files and their indexes are never modified in place (git writes
+        // new ones and renames them), so the mapping stays valid while relplan runs.
+        let map = unsafe { Mmap::map(&File::open(idx).ok()?) }.ok()?;
+        let index = Index::new(map)?;
+        Some(Pack {
+            index,
+            file,
+            len,
+            windows: Vec::new(),
+        })
+    }
+
+    /// The bytes of the pack from `offset` on, up to `want` bytes (fewer at the end
+    /// of the file), through a mapped window.
+    fn bytes(&mut self, offset: u64, want: u64) -> Option<&[u8]> {
+        if offset >= self.len {
+            return None;
+        }
+        let end = offset.saturating_add(want).min(self.len);
+        let hit = self
+            .windows
+            .iter()
+            .position(|(start, map)| *start <= offset && end <= start + map.len() as u64);
+        let i = match hit {
+            Some(i) => i,
+            None => {
+                // A walk moves through a pack one way: forwards through a pack git
+                // wrote (newest commits first), backwards through one written in
+                // commit order (`git fast-import`). The new window lies ahead of
+                // the walk either way.
+                let backwards = self
+                    .windows
+                    .first()
+                    .is_some_and(|(start, _)| offset < *start);
+                let start = if backwards {
+                    end.saturating_sub(WINDOW)
+                } else {
+                    offset
+                } & !0xffff;
+                let len = WINDOW.max(end - start).min(self.len - start);
+                // SAFETY: as in `open`.
+                let map = unsafe {
+                    MmapOptions::new()
+                        .offset(start)
+                        .len(usize::try_from(len).ok()?)
+                        .map(&self.file)
+                }
+                .ok()?;
+                if self.windows.len() == WINDOWS {
+                    self.windows.pop();
+                }
+                self.windows.insert(0, (start, map));
+                0
+            }
+        };
+        if i != 0 {
+            let window = self.windows.remove(i);
+            self.windows.insert(0, window);
+        }
+        let (start, map) = &self.windows[0];
+        map.get((offset - start) as usize..(end - start) as usize)
+    }
+
+    fn read_commit(&mut self, offset: u64, inflate: &mut Decompress, out: &mut Vec<u8>) -> bool {
+        let Some(data) = self.bytes(offset, MAX_COMPRESSED) else {
+            return false;
+        };
+        // The entry header: type in bits 4-6 of the first byte, then the inflated
+        // size, four bits and then seven per byte while the top bit is set.
+        let Some((&first, mut rest)) = data.split_first() else {
+            return false;
+        };
+        if (first >> 4) & 7 != OBJ_COMMIT {
+            return false;
+        }
+        let mut size = u64::from(first & 0x0f);
+        let mut shift = 4;
+        let mut more = first & 0x80 != 0;
+        while more {
+            let Some((&byte, tail)) = rest.split_first() else {
+                return false;
+            };
+            if shift > 57 {
+                return false;
+            }
+            size |= u64::from(byte & 0x7f) << shift;
+            shift += 7;
+            more = byte & 0x80 != 0;
+            rest = tail;
+        }
+        // A zlib stream: a two-byte header (deflate, no preset dictionary), the
+        // deflate data, a checksum not checked here (git does not re-check objects
+        // it reads either; a damaged stream fails to inflate and goes to libgit2).
+        let [cmf, flg, ref deflate @ ..] = *rest else {
+            return false;
+        };
+        if cmf & 0x0f != 8 || flg & 0x20 != 0 || (u16::from(cmf) << 8 | u16::from(flg)) % 31 != 0 {
+            return false;
+        }
+        let Ok(size) = usize::try_from(size) else {
+            return false;
+        };
+        let before = out.len();
+        out.reserve(size + 1);
+        inflate.reset(false);
+        let status = inflate.decompress_vec(deflate, out, FlushDecompress::Finish);
+        if matches!(status, Ok(Status::StreamEnd)) && out.len() - before == size {
+            true
+        } else {
+            out.truncate(before);
+            false
+        }
+    }
+}
+
+impl Index {
+    const MAGIC: [u8; 4] = [0xff, b't', b'O', b'c'];
+    const HEADER: usize = 8;
+    const FANOUT: usize = 256 * 4;
+
+    fn new(map: Mmap) -> Option<Index> {
+        if map.get(..4)? != Self::MAGIC || u32_at(&map, 4)? != 2 {
+            return None;
+        }
+        let count = u32_at(&map, Self::HEADER + 255 * 4)? as usize;
+        // ids, CRCs and 4-byte offsets, then the 8-byte offsets and two trailing ids.
+        let least = Self::HEADER + Self::FANOUT + count * (20 + 4 + 4) + 40;
+        (map.len() >= least).then_some(Index { map, count })
+    }
+
+    fn fanout(&self, byte: usize) -> usize {
+        u32_at(&self.map, Self::HEADER + byte * 4).unwrap_or(0) as usize
+    }
+
+    fn id(&self, i: usize) -> &[u8] {
+        let at = Self::HEADER + Self::FANOUT + i * 20;
+        &self.map[at..at + 20]
+    }
+
+    /// Where `id` starts in the pack, if this index lists it.
+    fn find(&self, id: &[u8]) -> Option<u64> {
+        let first = usize::from(id[0]);
+        let mut lo = if first == 0 {
+            0
+        } else {
+            self.fanout(first - 1)
+        };
+        let mut hi = self.fanout(first).min(self.count);
+        // Interpolation on the next eight bytes while the range is wide, bisection
+        // otherwise: ids are hashes, so the first guess lands within a few entries.
+        let key = prefix(id);
+        let mut steps = 0;
+        while lo < hi {
+            let mid = if hi - lo > 16 && steps < 4 {
+                let (a, b) = (prefix(self.id(lo)), prefix(self.id(hi - 1)));
+                if key <= a {
+                    lo
+                } else if key >= b {
+                    hi - 1
+                } else {
+                    let span = (hi - 1 - lo) as u128;
+                    lo + ((u128::from(key - a) * span) / u128::from(b - a)) as usize
+                }
+            } else {
+                lo + (hi - lo) / 2
+            };
+            steps += 1;
+            match self.id(mid).cmp(id) {
+                std::cmp::Ordering::Equal => return self.offset(mid),
+                std::cmp::Ordering::Less => lo = mid + 1,
+                std::cmp::Ordering::Greater => hi = mid,
+            }
+        }
+        None
+    }
+
+    fn offset(&self, i: usize) -> Option<u64> {
+        let offsets = Self::HEADER + Self::FANOUT + self.count * 24;
+        let small = u32_at(&self.map, offsets + i * 4)?;
+        if small & 0x8000_0000 == 0 {
+            return Some(u64::from(small));
+        }
+        let large = offsets + self.count * 4 + (small & 0x7fff_ffff) as usize * 8;
+        let bytes = self.map.get(large..large + 8)?;
+        Some(u64::from_be_bytes(bytes.try_into().ok()?))
+    }
+}
+
+fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+}
+
+/// Bytes 1 to 8 of an id (byte 0 is the fanout's), as a number.
+fn prefix(id: &[u8]) -> u64 {
+    u64::from_be_bytes(id[1..9].try_into().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::Command;
+
+    fn git(dir: &Path, args: &[&str]) -> String {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(dir)
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    /// A repository with `n` commits, packed or not.
+    fn repo(n: usize, pack: bool) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path();
+        git(p, &["init", "-q"]);
+        git(p, &["config", "user.name", "T"]);
+        git(p, &["config", "user.email", "t@example.com"]);
+        for i in 0..n {
+            std::fs::write(p.join("f.txt"), format!("{i}\n")).unwrap();
+            git(p, &["add", "f.txt"]);
+            git(
+                p,
+                &[
+                    "commit",
+                    "-q",
+                    "-m",
+                    &format!("fix: change {i}\n\nbody {i}"),
+                ],
+            );
+        }
+        if pack {
+            git(p, &["gc", "-q", "--aggressive"]);
+        }
+        dir
+    }
+
+    fn ids(dir: &Path) -> Vec<Oid> {
+        git(dir, &["rev-list", "--all"])
+            .lines()
+            .map(|l| Oid::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn packed_commits_read_as_libgit2_reads_them() {
+        let dir = repo(60, true);
+        let repo = git2::Repository::open(dir.path()).unwrap();
+        let odb = repo.odb().unwrap();
+        let mut packs = Packs::open(&dir.path().join(".git/objects"));
+        let mut read = 0;
+        for oid in ids(dir.path()) {
+            let mut out = b"kept".to_vec();
+            if packs.read_commit(&oid, &mut out) {
+                read += 1;
+                assert_eq!(&out[..4], b"kept");
+                assert_eq!(&out[4..], odb.read(oid).unwrap().data(), "{oid}");
+            } else {
+                assert_eq!(out, b"kept");
+            }
+        }
+        // git may store a few commits as deltas (read by libgit2 then); most are whole.
+        assert!(read >= 50, "{read} of 60 read from the pack");
+        // A tree, a blob, an id that is not there: not commits this can answer for.
+        let head = repo.head().unwrap().peel_to_commit().unwrap();
+        let mut out = Vec::new();
+        assert!(!packs.read_commit(&head.tree_id(), &mut out));
+        assert!(!packs.read_commit(&Oid::from_str(&"ab".repeat(20)).unwrap(), &mut out));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn loose_objects_and_missing_packs_are_left_to_libgit2() {
+        let dir = repo(3, false);
+        let mut packs = Packs::open(&dir.path().join(".git/objects"));
+        let mut out = Vec::new();
+        for oid in ids(dir.path()) {
+            assert!(!packs.read_commit(&oid, &mut out));
+        }
+        let mut none = Packs::open(&dir.path().join("no-such-dir"));
+        assert!(!none.read_commit(&ids(dir.path())[0], &mut out));
+        assert!(out.is_empty());
+    }
+
+    #[test]
+    fn a_damaged_index_is_not_used() {
+        let dir = repo(5, true);
+        let pack_dir = dir.path().join(".git/objects/pack");
+        for entry in std::fs::read_dir(&pack_dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "idx") {
+                let mut bytes = std::fs::read(&path).unwrap();
+                bytes.truncate(bytes.len() / 2);
+                let mut perms = std::fs::metadata(&path).unwrap().permissions();
+                #[allow(clippy::permissions_set_readonly_false)]
+                perms.set_readonly(false);
+                std::fs::set_permissions(&path, perms).unwrap();
+                std::fs::write(&path, bytes).unwrap();
+            }
+        }
+        let mut packs = Packs::open(&dir.path().join(".git/objects"));
+        assert!(packs.packs.is_empty());
+        let mut out = Vec::new();
+        assert!(!packs.read_commit(&ids(dir.path())[0], &mut out));
+    }
+
+    /// A version 2 index of `ids` (sorted) at `offsets`, built in memory.
+    fn index_of(ids: &[[u8; 20]], offsets: &[u64]) -> Index {
+        let mut bytes = Index::MAGIC.to_vec();
+        bytes.extend(2u32.to_be_bytes());
+        for b in 0..256 {
+            let below = ids.iter().filter(|id| usize::from(id[0]) <= b).count();
+            bytes.extend((below as u32).to_be_bytes());
+        }
+        ids.iter().for_each(|id| bytes.extend(id));
+        ids.iter().for_each(|_| bytes.extend(0u32.to_be_bytes()));
+        let mut large = Vec::new();
+        for &offset in offsets {
+            if offset < 0x8000_0000 {
+                bytes.extend((offset as u32).to_be_bytes());
+            } else {
+                bytes.extend((0x8000_0000 | large.len() as u32).to_be_bytes());
+                large.push(offset);
+            }
+        }
+        large.iter().for_each(|o| bytes.extend(o.to_be_bytes()));
+        bytes.extend([0u8; 40]);
+        let mut map = memmap2::MmapMut::map_anon(bytes.len()).unwrap();
+        map.copy_from_slice(&bytes);
+        Index::new(map.make_read_only().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn interpolation_finds_every_id_of_a_large_index_and_nothing_else() {
+        // 20,000 ids spread like hashes (about 80 per first byte, so the search
+        // interpolates), with offsets past 4 GiB in the 8-byte table.
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut ids: Vec<[u8; 20]> = (0..20_000)
+            .map(|_| {
+                let mut id = [0u8; 20];
+                for chunk in id.chunks_mut(8) {
+                    let n = chunk.len();
+                    chunk.copy_from_slice(&next().to_be_bytes()[..n]);
+                }
+                id
+            })
+            .collect();
+        ids.sort();
+        ids.dedup();
+        let offsets: Vec<u64> = (0..ids.len() as u64)
+            .map(|i| {
+                if i % 3 == 0 {
+                    (5 << 30) + i
+                } else {
+                    12 + i * 100
+                }
+            })
+            .collect();
+        let index = index_of(&ids, &offsets);
+        for (id, &offset) in ids.iter().zip(&offsets) {
+            assert_eq!(index.find(id), Some(offset));
+            for (byte, bit) in [(19, 1), (8, 0x10), (1, 0x80)] {
+                let mut other = *id;
+                other[byte] ^= bit;
+                if ids.binary_search(&other).is_err() {
+                    assert_eq!(index.find(&other), None);
+                }
+            }
+        }
+        assert_eq!(index.find(&[0u8; 20]), None);
+        assert_eq!(index.find(&[0xffu8; 20]), None);
+    }
+
+    #[test]
+    fn index_lookup_finds_every_id_and_nothing_else() {
+        let dir = repo(40, true);
+        let packs = Packs::open(&dir.path().join(".git/objects"));
+        let index = &packs.packs[0].index;
+        let listed: Vec<Vec<u8>> = (0..index.count).map(|i| index.id(i).to_vec()).collect();
+        for (i, id) in listed.iter().enumerate() {
+            assert_eq!(index.find(id), index.offset(i));
+            let mut other = id.clone();
+            other[19] ^= 1;
+            if !listed.contains(&other) {
+                assert_eq!(index.find(&other), None);
+            }
+        }
+        assert_eq!(index.find(&[0u8; 20]), None);
+        assert_eq!(index.find(&[0xffu8; 20]), None);
+    }
+}
