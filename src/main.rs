@@ -16,6 +16,7 @@ static ALLOCATOR: relplan::memory::GrowInPlace<mimalloc::MiMalloc> =
     relplan::memory::GrowInPlace(mimalloc::MiMalloc);
 
 fn main() -> ExitCode {
+    relplan::memory::prefer_small_pages();
     let cli = relplan::cli::Cli::parse();
     // Tree diffs may run in a `relplan __changed-paths` helper process.
     if let Ok(exe) = std::env::current_exe() {
