@@ -331,7 +331,7 @@ fn read_answer(from: &mut impl BufRead, names: &mut PathNames) -> Option<Answer>
 /// The helper's side: answers requests from `input` on `output` until `input` ends.
 pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()> {
     let repo = Repo::discover(git_dir)?;
-    let odb = repo.odb()?;
+    let odb = repo.objects()?;
     let mut cache = TreeCache::default();
     let mut out = BufWriter::with_capacity(1 << 16, output);
     let mut first = true;

@@ -461,7 +461,7 @@ impl Repo {
         stop: Option<Arc<PathRules>>,
         on_progress: &mut dyn FnMut(usize),
     ) -> (Vec<Diffed>, Earlier) {
-        let odb = match self.odb() {
+        let odb = match self.objects() {
             Ok(odb) => odb,
             Err(e) => {
                 let message = e.to_string();
@@ -553,7 +553,7 @@ impl Repo {
             .find_commit(commit)
             .map_err(|e| Error::runtime(e.to_string()))?;
         let job = job(&Commit::read(&read), |_| None);
-        self.diff_job(&self.odb()?, &job, &mut TreeCache::default())
+        self.diff_job(&self.objects()?, &job, &mut TreeCache::default())
     }
 
     fn tree_of(&self, commit: Oid) -> Result<Oid> {
@@ -565,7 +565,7 @@ impl Repo {
 
     fn diff_job<'r>(
         &'r self,
-        odb: &'r git2::Odb<'_>,
+        odb: &'r Objects<'_>,
         job: &DiffJob,
         cache: &mut TreeCache<'r>,
     ) -> Result<Vec<PathChange>> {
@@ -598,6 +598,15 @@ impl Repo {
         )
         .runtime_context(|| format!("cannot diff commit {}", job.commit))?;
         Ok(changes)
+    }
+
+    /// The object database for reading trees: straight from the packs where the
+    /// object is stored there (`pack`), through libgit2 otherwise.
+    fn objects(&self) -> Result<Objects<'_>> {
+        Ok(Objects {
+            odb: self.odb()?,
+            packs: std::cell::RefCell::new(pack::Packs::open(&self.objects_dir())),
+        })
     }
 
     /// Where the repository's objects are (shared by its worktrees).
@@ -862,7 +871,7 @@ impl<'r> TreeCache<'r> {
         self.stopped = !any;
     }
 
-    fn get(&mut self, odb: &'r git2::Odb<'_>, id: Oid) -> GitResult<Rc<RawTree<'r>>> {
+    fn get(&mut self, odb: &'r Objects<'_>, id: Oid) -> GitResult<Rc<RawTree<'r>>> {
         if let Some(tree) = self.current.get(&id) {
             return Ok(tree.clone());
         }
@@ -877,23 +886,38 @@ impl<'r> TreeCache<'r> {
 
 type GitResult<T> = std::result::Result<T, git2::Error>;
 
+/// See `Repo::objects`.
+struct Objects<'r> {
+    odb: git2::Odb<'r>,
+    packs: std::cell::RefCell<pack::Packs>,
+}
+
 /// A tree object's bytes as stored: `<octal mode> <name>\0<20-byte id>`, repeated.
 /// Read straight from the object database and walked in place: libgit2's parsed
 /// trees cost an allocation and a mode parse per entry (a tenth of a `plan` profile).
-struct RawTree<'r>(git2::OdbObject<'r>);
+enum RawTree<'r> {
+    Packed(Rc<[u8]>),
+    Odb(git2::OdbObject<'r>),
+}
 
 impl<'r> RawTree<'r> {
-    fn read(odb: &'r git2::Odb<'_>, id: Oid) -> GitResult<RawTree<'r>> {
-        let object = odb.read(id)?;
+    fn read(odb: &'r Objects<'_>, id: Oid) -> GitResult<RawTree<'r>> {
+        if let Some(data) = odb.packs.borrow_mut().read_tree(&id) {
+            return Ok(RawTree::Packed(data));
+        }
+        let object = odb.odb.read(id)?;
         if object.kind() != ObjectType::Tree {
             return Err(git2::Error::from_str(&format!("{id} is not a tree")));
         }
-        Ok(RawTree(object))
+        Ok(RawTree::Odb(object))
     }
 
     fn entries(&self) -> Entries<'_> {
         Entries {
-            rest: self.0.data(),
+            rest: match self {
+                RawTree::Packed(data) => data,
+                RawTree::Odb(object) => object.data(),
+            },
         }
     }
 }
@@ -978,7 +1002,7 @@ fn tree_order(a: &Entry<'_>, b: &Entry<'_>) -> std::cmp::Ordering {
 /// skipped without being read, and no blob is ever read: the cost is the number of
 /// changed trees, not the size of the repository, and pruned blobs do not matter.
 fn diff_trees<'r>(
-    odb: &'r git2::Odb<'_>,
+    odb: &'r Objects<'_>,
     cache: &mut TreeCache<'r>,
     old: Option<&RawTree<'r>>,
     new: Option<&RawTree<'r>>,
@@ -1035,7 +1059,7 @@ fn diff_trees<'r>(
 
 /// An entry only one side has: a file, or every file under a folder.
 fn one_side<'r>(
-    odb: &'r git2::Odb<'_>,
+    odb: &'r Objects<'_>,
     cache: &mut TreeCache<'r>,
     entry: &Entry<'_>,
     status: char,
@@ -1367,7 +1391,7 @@ mod diff_tests {
         let docs = commit(dir, "documentation only");
 
         let repo = Repo::discover(dir).unwrap();
-        let odb = repo.odb().unwrap();
+        let odb = repo.objects().unwrap();
         let rules = |rules: &[&[&str]]| {
             let globs = rules
                 .iter()
@@ -1377,7 +1401,7 @@ mod diff_tests {
         };
         fn listed<'r>(
             repo: &'r Repo,
-            odb: &'r git2::Odb<'_>,
+            odb: &'r Objects<'_>,
             cache: &mut TreeCache<'r>,
             id: Oid,
         ) -> Vec<String> {

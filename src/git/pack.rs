@@ -14,12 +14,15 @@
 //! answers `None`, and the caller reads it through libgit2 as before. So this never
 //! has to be complete, only right when it answers.
 
+use std::collections::VecDeque;
 use std::fs::File;
 use std::path::Path;
+use std::rc::Rc;
 
 use flate2::{Decompress, FlushDecompress, Status};
 use git2::Oid;
 use memmap2::{Mmap, MmapOptions};
+use rustc_hash::FxHashMap;
 
 /// Pack data is read through mapped windows of this size, at most `WINDOWS` at once:
 /// the walk moves through a pack in one direction, and a bounded mapping keeps the
@@ -29,7 +32,15 @@ const WINDOWS: usize = 2;
 /// Larger compressed commits are left to libgit2.
 const MAX_COMPRESSED: u64 = 1 << 20;
 
+/// Pack entry types.
 const OBJ_COMMIT: u8 = 1;
+const OBJ_TREE: u8 = 2;
+const OBJ_TAG: u8 = 4;
+const OBJ_OFS_DELTA: u8 = 6;
+const OBJ_REF_DELTA: u8 = 7;
+/// Longer delta chains (git writes at most 50, or 250 with `--aggressive`) are left to
+/// libgit2: a bound, so that a damaged pack cannot loop.
+const MAX_CHAIN: usize = 10_000;
 
 /// The pack files of one object directory.
 pub struct Packs {
@@ -45,6 +56,7 @@ struct Pack {
     len: u64,
     /// Most recently used first.
     windows: Vec<(u64, Mmap)>,
+    bases: Bases,
 }
 
 /// A version 2 pack index (`git help format-pack`) with SHA-1 ids.
@@ -87,6 +99,23 @@ impl Packs {
         }
         false
     }
+
+    /// Tree `oid`, if a pack holds it (whole, or as deltas within that pack).
+    pub fn read_tree(&mut self, oid: &Oid) -> Option<Rc<[u8]>> {
+        let n = self.packs.len();
+        for k in 0..n {
+            let i = (self.last + k) % n;
+            let Some(offset) = self.packs[i].index.find(oid.as_bytes()) else {
+                continue;
+            };
+            self.last = i;
+            return match self.packs[i].object(offset, &mut self.inflate)? {
+                (OBJ_TREE, data) => Some(data),
+                _ => None,
+            };
+        }
+        None
+    }
 }
 
 impl Pack {
@@ -102,6 +131,7 @@ impl Pack {
             file,
             len,
             windows: Vec::new(),
+            bases: Bases::default(),
         })
     }
 
@@ -156,54 +186,209 @@ impl Pack {
         map.get((offset - start) as usize..(end - start) as usize)
     }
 
-    fn read_commit(&mut self, offset: u64, inflate: &mut Decompress, out: &mut Vec<u8>) -> bool {
-        let Some(data) = self.bytes(offset, MAX_COMPRESSED) else {
-            return false;
-        };
-        // The entry header: type in bits 4-6 of the first byte, then the inflated
-        // size, four bits and then seven per byte while the top bit is set.
-        let Some((&first, mut rest)) = data.split_first() else {
-            return false;
-        };
-        if (first >> 4) & 7 != OBJ_COMMIT {
-            return false;
-        }
+    /// The entry at `offset`: its type, inflated size and what follows the header.
+    fn entry(&mut self, offset: u64) -> Option<(u8, usize, &[u8])> {
+        let data = self.bytes(offset, MAX_COMPRESSED)?;
+        // Type in bits 4-6 of the first byte, then the inflated size: four bits, and
+        // seven more per byte while the top bit is set.
+        let (&first, mut rest) = data.split_first()?;
         let mut size = u64::from(first & 0x0f);
         let mut shift = 4;
         let mut more = first & 0x80 != 0;
         while more {
-            let Some((&byte, tail)) = rest.split_first() else {
-                return false;
-            };
+            let (&byte, tail) = rest.split_first()?;
             if shift > 57 {
-                return false;
+                return None;
             }
             size |= u64::from(byte & 0x7f) << shift;
             shift += 7;
             more = byte & 0x80 != 0;
             rest = tail;
         }
-        // A zlib stream: a two-byte header (deflate, no preset dictionary), the
-        // deflate data, a checksum not checked here (git does not re-check objects
-        // it reads either; a damaged stream fails to inflate and goes to libgit2).
-        let [cmf, flg, ref deflate @ ..] = *rest else {
-            return false;
-        };
-        if cmf & 0x0f != 8 || flg & 0x20 != 0 || (u16::from(cmf) << 8 | u16::from(flg)) % 31 != 0 {
-            return false;
+        Some(((first >> 4) & 7, usize::try_from(size).ok()?, rest))
+    }
+
+    fn read_commit(&mut self, offset: u64, inflate: &mut Decompress, out: &mut Vec<u8>) -> bool {
+        match self.entry(offset) {
+            Some((OBJ_COMMIT, size, rest)) => inflate_into(inflate, rest, size, out),
+            _ => false,
         }
-        let Ok(size) = usize::try_from(size) else {
-            return false;
+    }
+
+    /// The object at `offset` (its type and data), resolving deltas within this pack.
+    fn object(&mut self, offset: u64, inflate: &mut Decompress) -> Option<(u8, Rc<[u8]>)> {
+        // Down the delta chain to a whole object or one already rebuilt...
+        let mut chain = Vec::new();
+        let mut at = offset;
+        let (kind, mut data) = loop {
+            if let Some(hit) = self.bases.get(at) {
+                break hit;
+            }
+            if chain.len() > MAX_CHAIN {
+                return None;
+            }
+            let (kind, size, rest) = self.entry(at)?;
+            match kind {
+                OBJ_COMMIT..=OBJ_TAG => {
+                    let mut out = Vec::new();
+                    if !inflate_into(inflate, rest, size, &mut out) {
+                        return None;
+                    }
+                    break (kind, out.into());
+                }
+                OBJ_OFS_DELTA => {
+                    // The base's distance back from this entry, in a big-endian
+                    // base-128 where each continuation also adds one.
+                    let (&byte, mut tail) = rest.split_first()?;
+                    let mut back = u64::from(byte & 0x7f);
+                    let mut more = byte & 0x80 != 0;
+                    while more {
+                        let (&byte, t) = tail.split_first()?;
+                        back = back.checked_add(1)?.checked_mul(128)? | u64::from(byte & 0x7f);
+                        more = byte & 0x80 != 0;
+                        tail = t;
+                    }
+                    chain.push((at, (rest.len() - tail.len()) as u64, size));
+                    at = at.checked_sub(back).filter(|_| back > 0)?;
+                }
+                OBJ_REF_DELTA => {
+                    let base: [u8; 20] = rest.get(..20)?.try_into().ok()?;
+                    chain.push((at, 20, size));
+                    at = self.index.find(&base)?;
+                }
+                _ => return None,
+            }
         };
-        let before = out.len();
-        out.reserve(size + 1);
-        inflate.reset(false);
-        let status = inflate.decompress_vec(deflate, out, FlushDecompress::Finish);
-        if matches!(status, Ok(Status::StreamEnd)) && out.len() - before == size {
-            true
+        // ...then back up, applying each delta to the object below it.
+        for (at, skip, size) in chain.into_iter().rev() {
+            let (_, _, rest) = self.entry(at)?;
+            let mut delta = Vec::new();
+            if !inflate_into(inflate, rest.get(skip as usize..)?, size, &mut delta) {
+                return None;
+            }
+            data = apply_delta(&data, &delta)?.into();
+            self.bases.put(at, kind, data.clone());
+        }
+        Some((kind, data))
+    }
+}
+
+/// Inflates the zlib stream at the start of `stream` (exactly `size` bytes) onto the
+/// end of `out`; on any failure `out` is left as it was.
+///
+/// A zlib stream is a two-byte header (deflate, no preset dictionary), the deflate
+/// data, and a checksum not checked here (git does not re-check the objects it reads
+/// either; a damaged stream fails to inflate, and libgit2 then reads the object).
+fn inflate_into(inflate: &mut Decompress, stream: &[u8], size: usize, out: &mut Vec<u8>) -> bool {
+    let [cmf, flg, ref deflate @ ..] = *stream else {
+        return false;
+    };
+    if cmf & 0x0f != 8 || flg & 0x20 != 0 || (u16::from(cmf) << 8 | u16::from(flg)) % 31 != 0 {
+        return false;
+    }
+    let before = out.len();
+    out.reserve(size + 1);
+    inflate.reset(false);
+    let status = inflate.decompress_vec(deflate, out, FlushDecompress::Finish);
+    if matches!(status, Ok(Status::StreamEnd)) && out.len() - before == size {
+        true
+    } else {
+        out.truncate(before);
+        false
+    }
+}
+
+/// `base` rebuilt into the object `delta` describes (`git help format-pack`,
+/// "Deltified representation"): the two sizes, then copies from the base and
+/// inserted bytes.
+fn apply_delta(base: &[u8], delta: &[u8]) -> Option<Vec<u8>> {
+    fn size(bytes: &mut &[u8]) -> Option<usize> {
+        let mut value = 0u64;
+        for shift in (0..64).step_by(7) {
+            let (&byte, rest) = bytes.split_first()?;
+            *bytes = rest;
+            value |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return usize::try_from(value).ok();
+            }
+        }
+        None
+    }
+    let mut rest = delta;
+    if size(&mut rest)? != base.len() {
+        return None;
+    }
+    let target = size(&mut rest)?;
+    let mut out = Vec::with_capacity(target);
+    while let Some((&op, tail)) = rest.split_first() {
+        rest = tail;
+        if op & 0x80 != 0 {
+            // Copy: which offset and size bytes follow is in the op's low seven bits.
+            let mut field = |bits: std::ops::Range<u32>| -> Option<usize> {
+                let mut value = 0usize;
+                for (i, bit) in bits.enumerate() {
+                    if op & (1 << bit) != 0 {
+                        let (&byte, tail) = rest.split_first()?;
+                        rest = tail;
+                        value |= usize::from(byte) << (8 * i);
+                    }
+                }
+                Some(value)
+            };
+            let start = field(0..4)?;
+            let len = match field(4..7)? {
+                0 => 0x10000,
+                n => n,
+            };
+            out.extend_from_slice(base.get(start..start.checked_add(len)?)?);
+        } else if op != 0 {
+            let (insert, tail) = rest.split_at_checked(usize::from(op))?;
+            out.extend_from_slice(insert);
+            rest = tail;
         } else {
-            out.truncate(before);
-            false
+            return None;
+        }
+        if out.len() > target {
+            return None;
+        }
+    }
+    (out.len() == target).then_some(out)
+}
+
+/// Objects rebuilt from deltas, kept because the next read usually continues the
+/// same chain (the trees of consecutive commits are deltas of one another). Evicted
+/// oldest first past a byte budget.
+#[derive(Default)]
+struct Bases {
+    by_offset: FxHashMap<u64, (u8, Rc<[u8]>)>,
+    order: VecDeque<u64>,
+    bytes: usize,
+}
+
+impl Bases {
+    const BUDGET: usize = 32 << 20;
+
+    fn get(&self, offset: u64) -> Option<(u8, Rc<[u8]>)> {
+        self.by_offset.get(&offset).cloned()
+    }
+
+    fn put(&mut self, offset: u64, kind: u8, data: Rc<[u8]>) {
+        if data.len() > Self::BUDGET / 4 {
+            return;
+        }
+        self.bytes += data.len();
+        if let Some((_, old)) = self.by_offset.insert(offset, (kind, data)) {
+            self.bytes -= old.len();
+        } else {
+            self.order.push_back(offset);
+        }
+        while self.bytes > Self::BUDGET {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            if let Some((_, gone)) = self.by_offset.remove(&oldest) {
+                self.bytes -= gone.len();
+            }
         }
     }
 }
@@ -260,7 +445,13 @@ impl Index {
                 lo + (hi - lo) / 2
             };
             steps += 1;
-            match self.id(mid).cmp(id) {
+            // The first eight bytes nearly always decide: compared as one number
+            // rather than through a `memcmp` call.
+            let here = self.id(mid);
+            let order = u64::from_be_bytes(here[..8].try_into().unwrap_or_default())
+                .cmp(&u64::from_be_bytes(id[..8].try_into().unwrap_or_default()))
+                .then_with(|| here[8..].cmp(&id[8..]));
+            match order {
                 std::cmp::Ordering::Equal => return self.offset(mid),
                 std::cmp::Ordering::Less => lo = mid + 1,
                 std::cmp::Ordering::Greater => hi = mid,
@@ -400,6 +591,92 @@ mod tests {
         assert!(packs.packs.is_empty());
         let mut out = Vec::new();
         assert!(!packs.read_commit(&ids(dir.path())[0], &mut out));
+    }
+
+    /// Trees of a history where each commit changes one of 30 files: under a full
+    /// repack most trees are stored as deltas, with offsets to their bases or (with
+    /// `repack.useDeltaBaseOffset=false`) their bases' ids.
+    #[test]
+    fn trees_stored_as_deltas_read_as_libgit2_reads_them() {
+        for offsets in ["true", "false"] {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path();
+            git(p, &["init", "-q"]);
+            git(p, &["config", "user.name", "T"]);
+            git(p, &["config", "user.email", "t@example.com"]);
+            std::fs::create_dir(p.join("src")).unwrap();
+            for i in 0..60 {
+                let file = format!("src/file{:02}.rs", i % 30);
+                std::fs::write(p.join(&file), format!("// version {i}\n").repeat(20)).unwrap();
+                git(p, &["add", "-A"]);
+                git(p, &["commit", "-q", "-m", &format!("change {i}")]);
+            }
+            let option = format!("repack.useDeltaBaseOffset={offsets}");
+            git(
+                p,
+                &[
+                    "-c",
+                    &option,
+                    "repack",
+                    "-q",
+                    "-a",
+                    "-d",
+                    "-f",
+                    "--depth=50",
+                ],
+            );
+            let pack_dir = p.join(".git/objects/pack");
+            let idx = std::fs::read_dir(&pack_dir)
+                .unwrap()
+                .flatten()
+                .map(|e| e.path())
+                .find(|p| p.extension().is_some_and(|e| e == "idx"))
+                .unwrap();
+            let listing = git(p, &["verify-pack", "-v", idx.to_str().unwrap()]);
+            let objects: Vec<(Oid, &str, bool)> = listing
+                .lines()
+                .filter_map(|line| {
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    let oid = Oid::from_str(fields.first()?).ok()?;
+                    Some((oid, *fields.get(1)?, fields.len() > 5))
+                })
+                .collect();
+            let deltas = objects
+                .iter()
+                .filter(|(_, kind, d)| *kind == "tree" && *d)
+                .count();
+            assert!(deltas >= 20, "{deltas} trees stored as deltas ({offsets})");
+
+            let repo = git2::Repository::open(p).unwrap();
+            let odb = repo.odb().unwrap();
+            let mut packs = Packs::open(&p.join(".git/objects"));
+            for (oid, kind, _) in &objects {
+                let read = packs.read_tree(oid);
+                if *kind == "tree" {
+                    let want = odb.read(*oid).unwrap();
+                    assert_eq!(read.as_deref(), Some(want.data()), "{oid} ({offsets})");
+                } else {
+                    assert_eq!(read, None, "{oid} is a {kind}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_delta_that_does_not_fit_its_base_is_refused() {
+        // Base size 3, target size 5: copy bytes 1..3 of the base, insert "xyz".
+        let good = [3, 5, 0x80 | 0x01 | 0x10, 1, 2, 3, b'x', b'y', b'z'];
+        assert_eq!(apply_delta(b"abc", &good).as_deref(), Some(&b"bcxyz"[..]));
+        // The base has another size.
+        assert_eq!(apply_delta(b"abcd", &good), None);
+        // A copy past the end of the base.
+        assert_eq!(apply_delta(b"abc", &[3, 5, 0x80 | 0x01 | 0x10, 2, 5]), None);
+        // An insert longer than the rest of the delta; the reserved op 0.
+        assert_eq!(apply_delta(b"abc", &[3, 5, 9, b'x']), None);
+        assert_eq!(apply_delta(b"abc", &[3, 5, 0]), None);
+        // More or less output than announced.
+        assert_eq!(apply_delta(b"abc", &[3, 2, 3, b'x', b'y', b'z']), None);
+        assert_eq!(apply_delta(b"abc", &[3, 5, 1, b'x']), None);
     }
 
     /// A version 2 index of `ids` (sorted) at `offsets`, built in memory.
