@@ -1,18 +1,20 @@
-//! Commits read straight from the pack files, for the history walk.
+//! Commits and trees read straight from the pack files.
 //!
 //! The walk reads every commit of the range once, on one thread, and that thread is
-//! the critical path of `scope`. Through libgit2's object database each read paid for
-//! a general lookup: a binary search of the pack index through a C `memcmp` call per
-//! step (a tenth of the walking thread), a lock, window bookkeeping, a fresh buffer
-//! and the zlib checksum (BENCHMARKS.md). Here a commit stored whole in a pack (as
-//! git stores nearly every commit) is found by an interpolation search of the index
-//! (object ids are uniformly distributed: two or three probes instead of a dozen) and
-//! inflated straight into the caller's buffer.
+//! the critical path of `scope`; `plan` reads a few trees per commit. Through
+//! libgit2's object database each read paid for a general lookup: a binary search of
+//! the pack index through a C `memcmp` call per step, a lock, window bookkeeping, a
+//! fresh buffer and the zlib checksum, a third of the walking thread and of `plan`
+//! (BENCHMARKS.md). Here an object is found by an interpolation search of the index
+//! (ids are hashes, so uniformly spread: two or three probes instead of a dozen), a
+//! commit stored whole (as git stores nearly every commit) is inflated straight into
+//! the caller's buffer, and a tree stored as a chain of deltas is rebuilt with the
+//! bases kept for the next read.
 //!
-//! Only a fast path: anything else (a loose object, a commit stored as a delta, an
-//! alternate object store, an index version this does not read, a damaged entry)
-//! answers `None`, and the caller reads it through libgit2 as before. So this never
-//! has to be complete, only right when it answers.
+//! Only a fast path: anything else (a loose object, a commit stored as a delta, a
+//! base in another pack, an alternate object store, an index version this does not
+//! read, a damaged entry) answers "no", and the caller reads the object through
+//! libgit2 as before. So this never has to be complete, only right when it answers.
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -29,7 +31,7 @@ use rustc_hash::FxHashMap;
 /// resident memory flat on packs of many gigabytes.
 const WINDOW: u64 = 16 << 20;
 const WINDOWS: usize = 2;
-/// Larger compressed commits are left to libgit2.
+/// Larger compressed objects are left to libgit2.
 const MAX_COMPRESSED: u64 = 1 << 20;
 
 /// Pack entry types.
@@ -88,34 +90,31 @@ impl Packs {
     /// Appends the raw data of commit `oid` to `out` and returns true, or leaves `out`
     /// as it was and returns false when it cannot (see the module comment).
     pub fn read_commit(&mut self, oid: &Oid, out: &mut Vec<u8>) -> bool {
-        let n = self.packs.len();
-        for k in 0..n {
-            let i = (self.last + k) % n;
-            let Some(offset) = self.packs[i].index.find(oid.as_bytes()) else {
-                continue;
-            };
-            self.last = i;
-            return self.packs[i].read_commit(offset, &mut self.inflate, out);
+        match locate(&mut self.packs, &mut self.last, oid) {
+            Some((pack, offset)) => pack.read_commit(offset, &mut self.inflate, out),
+            None => false,
         }
-        false
     }
 
     /// Tree `oid`, if a pack holds it (whole, or as deltas within that pack).
     pub fn read_tree(&mut self, oid: &Oid) -> Option<Rc<[u8]>> {
-        let n = self.packs.len();
-        for k in 0..n {
-            let i = (self.last + k) % n;
-            let Some(offset) = self.packs[i].index.find(oid.as_bytes()) else {
-                continue;
-            };
-            self.last = i;
-            return match self.packs[i].object(offset, &mut self.inflate)? {
-                (OBJ_TREE, data) => Some(data),
-                _ => None,
-            };
+        let (pack, offset) = locate(&mut self.packs, &mut self.last, oid)?;
+        match pack.object(offset, &mut self.inflate)? {
+            (OBJ_TREE, data) => Some(data),
+            _ => None,
         }
-        None
     }
+}
+
+/// The pack that lists `oid`, and where in it; the one that answered `last` is asked
+/// first.
+fn locate<'p>(packs: &'p mut [Pack], last: &mut usize, oid: &Oid) -> Option<(&'p mut Pack, u64)> {
+    let n = packs.len();
+    let (i, offset) = (0..n)
+        .map(|k| (*last + k) % n)
+        .find_map(|i| Some((i, packs[i].index.find(oid.as_bytes())?)))?;
+    *last = i;
+    Some((&mut packs[i], offset))
 }
 
 impl Pack {
