@@ -500,3 +500,50 @@ fn ci_gets_one_progress_line_per_phase_and_quiet_gets_none() {
         .success();
     assert!(!String::from_utf8_lossy(&plain.get_output().stderr).contains("relplan: "));
 }
+
+#[test]
+fn a_packed_history_plans_as_its_loose_objects_do() {
+    // relplan reads commits and trees straight from pack files where it can, and
+    // through libgit2 otherwise: the plan must not depend on how git stored them.
+    let repo = TestRepo::new();
+    repo.change("a.txt", "feat: base");
+    repo.tag("v1.0.0");
+    for i in 0..40 {
+        let body = format!("// revision {i}\n").repeat(30);
+        repo.write(&format!("src/m{}/f{}.rs", i % 4, i % 10), &body);
+        repo.commit(&format!("fix(m{}): change {i}", i % 4));
+    }
+    repo.write("docs/guide.md", "how to\n");
+    repo.commit("Update the guide"); // classified by its paths: a tree diff
+    repo.write("migrations/001_init.sql", "DROP TABLE users;\n");
+    repo.commit("feat(db)!: new schema");
+    let loose = (repo.scope_json(), repo.dry_run_plan("2.0.0"));
+    assert_eq!(loose.0["changes"][1]["category"], "documentation");
+
+    // Deltas against their bases' ids, then against offsets (git's default), and a
+    // commit made after the pack, loose beside it.
+    for offsets in ["false", "true"] {
+        let option = format!("repack.useDeltaBaseOffset={offsets}");
+        repo.git(&[
+            "-c",
+            &option,
+            "repack",
+            "-q",
+            "-a",
+            "-d",
+            "-f",
+            "--depth=50",
+        ]);
+        assert!(repo.git(&["count-objects", "-v"]).starts_with("count: 0\n"));
+        let packed = (repo.scope_json(), repo.dry_run_plan("2.0.0"));
+        assert_eq!(packed, loose, "useDeltaBaseOffset={offsets}");
+    }
+    repo.change("b.txt", "fix: after the pack");
+    let scope = repo.scope_json();
+    let (now, before) = (
+        scope["changes"].as_array().unwrap(),
+        loose.0["changes"].as_array().unwrap(),
+    );
+    assert_eq!(now[0]["summary"], "fix: after the pack");
+    assert_eq!(now[1..], before[..]);
+}
