@@ -247,8 +247,8 @@ impl Repo {
     /// (finding and inflating objects, straight from the packs for commits stored
     /// whole, through libgit2 otherwise) stays on this thread, while `work` is pure
     /// (classifying messages), so on two cores it costs no wall time until it is
-    /// slower than the reading. It may also
-    /// drop what no later step needs (a message already classified).
+    /// slower than the reading. It may also drop what no later step needs (a message
+    /// already classified).
     pub fn walk_with<T: Send>(
         &self,
         from: Option<Oid>,

@@ -1,7 +1,7 @@
 //! Commit objects read from their raw bytes.
 //!
-//! The walk reads each commit of the range on one thread (libgit2's pack reads are
-//! serialised), so that thread does as little as it can: inflate the object and find
+//! The walk reads each commit of the range on one thread (the critical path of
+//! `scope`), so that thread does as little as it can: inflate the object and find
 //! the committer time and parents (`walk_fields`). Everything else (message, author,
 //! hex id) is decoded by `commit` on the classification thread. libgit2's own commit
 //! parse allocated an object, a signature and copies of every field on the walking
