@@ -331,7 +331,7 @@ fn read_answer(from: &mut impl BufRead, names: &mut PathNames) -> Option<Answer>
 /// The helper's side: answers requests from `input` on `output` until `input` ends.
 pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()> {
     let repo = Repo::discover(git_dir)?;
-    let odb = repo.objects()?;
+    let objects = repo.objects()?;
     let mut cache = TreeCache::default();
     let mut out = BufWriter::with_capacity(1 << 16, output);
     let mut first = true;
@@ -366,7 +366,7 @@ pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()>
         }
         let job = parse_request(line.trim_end())
             .ok_or_else(|| Error::input(format!("malformed request {line:?}")))?;
-        match repo.diff_job(&odb, &job, &mut cache) {
+        match repo.diff_job(&objects, &job, &mut cache) {
             Ok(paths) => {
                 writeln!(out, "{} {}", job.commit, paths.len()).map_err(write_error)?;
                 for p in paths {

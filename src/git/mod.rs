@@ -298,13 +298,11 @@ impl Repo {
                     // The raw commit goes where it is needed: appended to the batch for
                     // the decoding thread, or (excluded) to a scratch buffer.
                     let target = if hidden {
+                        scratch.clear();
                         &mut scratch
                     } else {
                         &mut batch.bytes
                     };
-                    if hidden {
-                        target.clear();
-                    }
                     let start = target.len();
                     if !packs.read_commit(&oid, target) {
                         match odb.read(oid) {
@@ -461,8 +459,8 @@ impl Repo {
         stop: Option<Arc<PathRules>>,
         on_progress: &mut dyn FnMut(usize),
     ) -> (Vec<Diffed>, Earlier) {
-        let odb = match self.objects() {
-            Ok(odb) => odb,
+        let objects = match self.objects() {
+            Ok(objects) => objects,
             Err(e) => {
                 let message = e.to_string();
                 let failed = jobs.iter().map(|_| Diffed {
@@ -500,7 +498,7 @@ impl Repo {
             }
             if low < high {
                 results.push(Diffed {
-                    paths: self.diff_job(&odb, &jobs[low], &mut cache),
+                    paths: self.diff_job(&objects, &jobs[low], &mut cache),
                     by_helper: false,
                 });
                 low += 1;
@@ -521,7 +519,7 @@ impl Repo {
                     by_helper: true,
                 },
                 None => Diffed {
-                    paths: self.diff_job(&odb, job, &mut cache),
+                    paths: self.diff_job(&objects, job, &mut cache),
                     by_helper: false,
                 },
             })
@@ -565,7 +563,7 @@ impl Repo {
 
     fn diff_job<'r>(
         &'r self,
-        odb: &'r Objects<'_>,
+        objects: &'r Objects<'_>,
         job: &DiffJob,
         cache: &mut TreeCache<'r>,
     ) -> Result<Vec<PathChange>> {
@@ -577,11 +575,11 @@ impl Repo {
             Parent::Commit(commit) => Some(self.tree_of(commit)?),
         };
         let tree = cache
-            .get(odb, job.tree)
+            .get(objects, job.tree)
             .runtime_context(|| format!("cannot read tree of {}", job.commit))?;
         let parent_tree =
             match parent_tree {
-                Some(id) => Some(cache.get(odb, id).runtime_context(|| {
+                Some(id) => Some(cache.get(objects, id).runtime_context(|| {
                     format!("cannot read the parent tree of {}", job.commit)
                 })?),
                 None => None,
@@ -589,7 +587,7 @@ impl Repo {
         let mut changes = Vec::new();
         let mut prefix = Vec::new();
         diff_trees(
-            odb,
+            objects,
             cache,
             parent_tree.as_deref(),
             Some(&tree),
@@ -871,13 +869,13 @@ impl<'r> TreeCache<'r> {
         self.stopped = !any;
     }
 
-    fn get(&mut self, odb: &'r Objects<'_>, id: Oid) -> GitResult<Rc<RawTree<'r>>> {
+    fn get(&mut self, objects: &'r Objects<'_>, id: Oid) -> GitResult<Rc<RawTree<'r>>> {
         if let Some(tree) = self.current.get(&id) {
             return Ok(tree.clone());
         }
         let tree = match self.previous.remove(&id) {
             Some(tree) => tree,
-            None => Rc::new(RawTree::read(odb, id)?),
+            None => Rc::new(RawTree::read(objects, id)?),
         };
         self.current.insert(id, tree.clone());
         Ok(tree)
@@ -901,11 +899,11 @@ enum RawTree<'r> {
 }
 
 impl<'r> RawTree<'r> {
-    fn read(odb: &'r Objects<'_>, id: Oid) -> GitResult<RawTree<'r>> {
-        if let Some(data) = odb.packs.borrow_mut().read_tree(&id) {
+    fn read(objects: &'r Objects<'_>, id: Oid) -> GitResult<RawTree<'r>> {
+        if let Some(data) = objects.packs.borrow_mut().read_tree(&id) {
             return Ok(RawTree::Packed(data));
         }
-        let object = odb.odb.read(id)?;
+        let object = objects.odb.read(id)?;
         if object.kind() != ObjectType::Tree {
             return Err(git2::Error::from_str(&format!("{id} is not a tree")));
         }
@@ -1002,7 +1000,7 @@ fn tree_order(a: &Entry<'_>, b: &Entry<'_>) -> std::cmp::Ordering {
 /// skipped without being read, and no blob is ever read: the cost is the number of
 /// changed trees, not the size of the repository, and pruned blobs do not matter.
 fn diff_trees<'r>(
-    odb: &'r Objects<'_>,
+    objects: &'r Objects<'_>,
     cache: &mut TreeCache<'r>,
     old: Option<&RawTree<'r>>,
     new: Option<&RawTree<'r>>,
@@ -1023,13 +1021,13 @@ fn diff_trees<'r>(
         match order {
             std::cmp::Ordering::Less => {
                 if let Some(x) = &a {
-                    one_side(odb, cache, x, 'D', prefix, out)?;
+                    one_side(objects, cache, x, 'D', prefix, out)?;
                 }
                 a = olds.next().transpose()?;
             }
             std::cmp::Ordering::Greater => {
                 if let Some(y) = &b {
-                    one_side(odb, cache, y, 'A', prefix, out)?;
+                    one_side(objects, cache, y, 'A', prefix, out)?;
                 }
                 b = news.next().transpose()?;
             }
@@ -1038,9 +1036,9 @@ fn diff_trees<'r>(
                     if x.id != y.id || x.mode != y.mode {
                         if x.is_tree() {
                             let len = enter(prefix, x.name);
-                            let tx = cache.get(odb, x.oid()?)?;
-                            let ty = cache.get(odb, y.oid()?)?;
-                            diff_trees(odb, cache, Some(&tx), Some(&ty), prefix, out)?;
+                            let tx = cache.get(objects, x.oid()?)?;
+                            let ty = cache.get(objects, y.oid()?)?;
+                            diff_trees(objects, cache, Some(&tx), Some(&ty), prefix, out)?;
                             prefix.truncate(len);
                         } else {
                             let same_type = x.mode & MODE_TYPE_MASK == y.mode & MODE_TYPE_MASK;
@@ -1059,7 +1057,7 @@ fn diff_trees<'r>(
 
 /// An entry only one side has: a file, or every file under a folder.
 fn one_side<'r>(
-    odb: &'r Objects<'_>,
+    objects: &'r Objects<'_>,
     cache: &mut TreeCache<'r>,
     entry: &Entry<'_>,
     status: char,
@@ -1068,13 +1066,13 @@ fn one_side<'r>(
 ) -> GitResult<()> {
     if entry.is_tree() {
         let len = enter(prefix, entry.name);
-        let tree = cache.get(odb, entry.oid()?)?;
+        let tree = cache.get(objects, entry.oid()?)?;
         let (old, new) = if status == 'D' {
             (Some(&*tree), None)
         } else {
             (None, Some(&*tree))
         };
-        diff_trees(odb, cache, old, new, prefix, out)?;
+        diff_trees(objects, cache, old, new, prefix, out)?;
         prefix.truncate(len);
     } else {
         push_change(status, prefix, entry.name, cache, out);
@@ -1391,7 +1389,7 @@ mod diff_tests {
         let docs = commit(dir, "documentation only");
 
         let repo = Repo::discover(dir).unwrap();
-        let odb = repo.objects().unwrap();
+        let objects = repo.objects().unwrap();
         let rules = |rules: &[&[&str]]| {
             let globs = rules
                 .iter()
@@ -1401,13 +1399,13 @@ mod diff_tests {
         };
         fn listed<'r>(
             repo: &'r Repo,
-            odb: &'r Objects<'_>,
+            objects: &'r Objects<'_>,
             cache: &mut TreeCache<'r>,
             id: Oid,
         ) -> Vec<String> {
             let read = repo.inner.find_commit(id).unwrap();
             let job = job(&Commit::read(&read), |_| None);
-            repo.diff_job(odb, &job, cache)
+            repo.diff_job(objects, &job, cache)
                 .unwrap()
                 .into_iter()
                 .map(|c| c.path.to_string())
@@ -1416,23 +1414,23 @@ mod diff_tests {
         let mut fallback = rules(&[&["docs/**", "**/*.md"], &["tests/**"]]);
         // `src/b.rs` matches no rule: `tests/` is never read.
         assert_eq!(
-            listed(&repo, &odb, &mut fallback, mixed),
+            listed(&repo, &objects, &mut fallback, mixed),
             ["docs/a.md", "src/b.rs"]
         );
         // One rule matches everything: the whole list (the same cache, a clean slate).
         assert_eq!(
-            listed(&repo, &odb, &mut fallback, docs),
+            listed(&repo, &objects, &mut fallback, docs),
             ["docs/d.md", "guide/e.md", "notes.md"]
         );
         // Each path matches some rule, but no rule all of them: stops at the second.
         let mut split = rules(&[&["docs/**"], &["src/**", "tests/**"]]);
         assert_eq!(
-            listed(&repo, &odb, &mut split, mixed),
+            listed(&repo, &objects, &mut split, mixed),
             ["docs/a.md", "src/b.rs"]
         );
         let mut everything = rules(&[&["**"]]);
         assert_eq!(
-            listed(&repo, &odb, &mut everything, mixed),
+            listed(&repo, &objects, &mut everything, mixed),
             ["docs/a.md", "src/b.rs", "tests/c.rs"]
         );
         // Rules travel to the helper as JSON and come back the same.
