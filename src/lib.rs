@@ -163,8 +163,11 @@ struct RangeData {
     from: Option<(String, Oid)>,
     to: (String, Oid),
     previous: Option<ReleaseTag>,
-    commits: Vec<git::Commit>,
+    commits: Vec<git::Links>,
     changes: Vec<Change>,
+    /// Each commit's whole message (same order), when asked for (`plan`: the risk
+    /// engine's advisories, rule regexes and flag names).
+    messages: Vec<Box<str>>,
     /// Each commit's changed paths, when asked for (`plan`: the risk engine's evidence).
     paths: Option<Vec<Result<Vec<git::PathChange>>>>,
     warnings: Vec<String>,
@@ -254,28 +257,25 @@ fn read_range(
         .then(|| git::helper::PathHelper::new(repo).stopping_at(classifier.path_rules()));
     let git::Walked {
         commits,
-        done: drafts,
+        done: mut drafts,
         index,
     } = repo.walk_with(
         from.as_ref().map(|f| f.1),
         to,
         &mut || phase.inc(1),
         |commit| {
-            let draft = classifier.first_pass(commit);
+            let mut draft = classifier.first_pass(&commit);
             if let Some(helper) = helper.as_mut() {
                 if draft.unclassified() {
-                    helper.request_commit(commit);
+                    helper.request_commit(&commit);
                 } else {
                     helper.pump();
                 }
             }
-            if !keep_messages {
-                // Classified: what the output needs of the message and author is in
-                // the draft now (about 350 bytes a commit kept for nothing otherwise);
-                // the walk-order and path passes need only object ids and trees.
-                commit.message = String::new();
-                commit.author = String::new();
-                commit.author_email = String::new();
+            // What the output needs of the message and author is in the draft now;
+            // only the risk engine reads whole messages again.
+            if keep_messages {
+                draft.keep_message(commit.message);
             }
             draft
         },
@@ -302,10 +302,14 @@ fn read_range(
         Some(helper) => repo.fallback_paths(&commits, &index, helper),
         None => Default::default(),
     };
-    let mut changes = classifier.finish(drafts, &commits, |i, commit| {
+    let messages: Vec<Box<str>> = match keep_messages {
+        true => drafts.iter_mut().map(|d| d.take_message()).collect(),
+        false => Vec::new(),
+    };
+    let mut changes = classifier.finish(drafts, |i| {
         let paths = match &paths {
             Some(all) => all[i].as_ref().ok(),
-            None => fallback.get(&commit.oid).and_then(|p| p.as_ref().ok()),
+            None => fallback.get(&commits[i].oid).and_then(|p| p.as_ref().ok()),
         };
         paths.map(|p| p.iter().map(|p| p.path.to_string()).collect())
     });
@@ -326,6 +330,7 @@ fn read_range(
         previous,
         commits,
         changes,
+        messages,
         paths,
         warnings,
         tagged,
@@ -338,7 +343,7 @@ fn read_range(
 /// range's own commits in memory: every path from a merge to a commit of the range
 /// stays inside the range, so no commit is read again.
 fn pull_request_branches(
-    commits: &[git::Commit],
+    commits: &[git::Links],
     index: &rustc_hash::FxHashMap<Oid, usize>,
     changes: &[Change],
 ) -> Vec<(usize, Vec<usize>)> {
@@ -664,10 +669,10 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         env.repository.as_deref(),
         ws.repo.remote_url("origin").as_deref(),
     )?;
-    let ids: Vec<String> = range.commits.iter().map(|c| c.id.to_string()).collect();
+    let ids: Vec<String> = range.changes.iter().map(|c| c.id.to_string()).collect();
     // PRs updated before the range's oldest commit (less a day of clock skew) cannot be in it.
     let since = range
-        .commits
+        .changes
         .iter()
         .map(|c| c.time)
         .min()
@@ -728,7 +733,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     // Distinct paths only: a long range touches the same files again and again.
     let mut distinct_paths = rustc_hash::FxHashSet::default();
     let mut unreadable = Vec::new();
-    for (commit, result) in range.commits.iter().zip(results) {
+    for (change, result) in range.changes.iter().zip(results) {
         match result {
             Ok(paths) => {
                 for p in &paths {
@@ -737,11 +742,11 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
                     }
                 }
                 commit_paths.push(risk::CommitPaths {
-                    id: commit.id.clone(),
+                    id: change.id.clone(),
                     paths,
                 });
             }
-            Err(e) => unreadable.push((&*commit.id, e)),
+            Err(e) => unreadable.push((&*change.id, e)),
         }
     }
     // A treeless partial clone fails every commit: one warning, not one per commit.
@@ -799,9 +804,10 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     let texts = read_risk_texts(&ws, &range, &commit_paths, &mut warnings);
     // Moved, not copied: nothing after the risk engine reads the commits' messages.
     let messages: std::collections::BTreeMap<Arc<str>, String> = range
-        .commits
-        .iter_mut()
-        .map(|c| (c.id.clone(), std::mem::take(&mut c.message)))
+        .changes
+        .iter()
+        .zip(std::mem::take(&mut range.messages))
+        .map(|(c, message)| (c.id.clone(), message.into_string()))
         .collect();
     let labels = enrichment.labels_by_commit();
     let labelled: Vec<risk::LabelledPullRequest> = enrichment

@@ -76,7 +76,7 @@ static DEFAULT_COMPILED: LazyLock<Option<Compiled>> =
 pub fn classify(commits: &[Commit], config: &CommitsConfig) -> Vec<Change> {
     let classifier = Classifier::new(config);
     let drafts = commits.iter().map(|c| classifier.first_pass(c)).collect();
-    classifier.finish(drafts, commits, |_, _| None)
+    classifier.finish(drafts, |_| None)
 }
 
 /// Classification in two steps, so that the per-commit step can run while the history
@@ -87,14 +87,36 @@ pub struct Classifier {
 }
 
 /// One commit classified alone, before the range-wide passes.
-pub struct Draft(Item);
+pub struct Draft {
+    item: Item,
+    /// The whole message, when the caller keeps it for a later pass (`keep_message`):
+    /// the commit itself is dropped once drafted.
+    message: Box<str>,
+}
 
 impl Draft {
+    fn new(item: Item) -> Draft {
+        Draft {
+            item,
+            message: Box::default(),
+        }
+    }
+
+    /// Keeps `message` (the commit's) with the draft, for `take_message`.
+    pub fn keep_message(&mut self, message: String) {
+        self.message = message.into_boxed_str();
+    }
+
+    /// The message kept by `keep_message` (empty otherwise).
+    pub fn take_message(&mut self) -> Box<str> {
+        std::mem::take(&mut self.message)
+    }
+
     /// Whether the message left this commit unclassified, so that the path fallback
     /// may be asked for its changed paths (a superset of the commits it is asked for:
     /// range-wide passes can still settle some).
     pub fn unclassified(&self) -> bool {
-        self.0.change.category == Category::Unclassified
+        self.item.change.category == Category::Unclassified
     }
 }
 
@@ -128,8 +150,8 @@ impl Classifier {
     /// Classifies one commit by itself (rules, merges, fixups, reverts, type).
     pub fn first_pass(&self, commit: &Commit) -> Draft {
         match self.compiled() {
-            Some(compiled) => Draft(first_pass(commit, compiled)),
-            None => Draft(Item {
+            Some(compiled) => Draft::new(first_pass(commit, compiled)),
+            None => Draft::new(Item {
                 change: unclassified(commit, &parse::parse(&commit.message)),
                 pending: None,
             }),
@@ -142,19 +164,18 @@ impl Classifier {
     pub fn finish(
         &self,
         drafts: Vec<Draft>,
-        commits: &[Commit],
-        mut paths_of: impl FnMut(usize, &Commit) -> Option<Vec<String>>,
+        mut paths_of: impl FnMut(usize) -> Option<Vec<String>>,
     ) -> Vec<Change> {
-        let mut items: Vec<Item> = drafts.into_iter().map(|d| d.0).collect();
+        let mut items: Vec<Item> = drafts.into_iter().map(|d| d.item).collect();
         fold_fixups(&mut items);
         resolve_reverts(&mut items);
         let rules = self.compiled().map_or(&[][..], |c| &c.paths[..]);
         if !rules.is_empty() {
-            for (i, (item, commit)) in items.iter_mut().zip(commits).enumerate() {
+            for (i, item) in items.iter_mut().enumerate() {
                 if item.change.category != Category::Unclassified {
                     continue;
                 }
-                let Some(paths) = paths_of(i, commit).filter(|p| !p.is_empty()) else {
+                let Some(paths) = paths_of(i).filter(|p| !p.is_empty()) else {
                     continue;
                 };
                 if let Some((_, category)) = rules
@@ -974,14 +995,14 @@ category = "operations"
 
     #[test]
     fn path_fallback_for_unclassified_only() {
-        let commits = vec![
+        let commits = [
             commit(1, "Reword the guide"),
             commit(2, "Add a case"),
             commit(3, "Misc"),
             commit(4, "chore: docs only but conventional"),
         ];
-        let paths = |_, c: &Commit| -> Option<Vec<String>> {
-            Some(match &c.id[..7] {
+        let paths = |i: usize| -> Option<Vec<String>> {
+            Some(match &commits[i].id[..7] {
                 "0000001" => vec!["docs/guide.md".into(), "README.md".into()],
                 "0000002" => vec!["tests/cli/x.rs".into()],
                 "0000003" => vec!["docs/a.md".into(), "src/lib.rs".into()],
@@ -990,7 +1011,7 @@ category = "operations"
         };
         let classifier = Classifier::new(&CommitsConfig::default());
         let drafts = commits.iter().map(|c| classifier.first_pass(c)).collect();
-        let changes = classifier.finish(drafts, &commits, paths);
+        let changes = classifier.finish(drafts, paths);
         let cats: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
         assert_eq!(cats, ["documentation", "tests", "unclassified", "other"]);
         assert_eq!(changes[0].classified_by, "paths");

@@ -148,7 +148,7 @@ impl PathHelper {
     /// Asks for the changed paths of `commit` of a walk (its parent's tree is read by
     /// the helper): sent when the helper has room for it, else kept in the backlog.
     pub fn request_commit(&mut self, commit: &super::Commit) {
-        self.enqueue(&job(commit, |_| None));
+        self.enqueue(&job(&super::Links::of(commit), |_| None));
         self.pump();
     }
 
