@@ -169,7 +169,7 @@ struct RangeData {
     /// engine's advisories, rule regexes and flag names).
     messages: Vec<Box<str>>,
     /// Each commit's changed paths, when asked for (`plan`: the risk engine's evidence).
-    paths: Option<Vec<Result<Vec<git::PathChange>>>>,
+    paths: Option<Vec<git::Paths>>,
     warnings: Vec<String>,
     /// Every release tag's version (to number prereleases), when the tags were read
     /// to find the previous release.

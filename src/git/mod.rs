@@ -95,7 +95,8 @@ impl Commit {
 pub struct Links {
     pub oid: Oid,
     pub tree: Oid,
-    pub parents: walk::Parents,
+    /// One parent inline (72 bytes a commit rather than 96); a merge's spill over.
+    pub parents: smallvec::SmallVec<[Oid; 1]>,
 }
 
 impl Links {
@@ -103,7 +104,7 @@ impl Links {
         Links {
             oid: commit.oid,
             tree: commit.tree,
-            parents: commit.parents.clone(),
+            parents: smallvec::SmallVec::from_slice(&commit.parents),
         }
     }
 }
@@ -124,8 +125,12 @@ pub struct PathChange {
     /// Shared among the commits that changed the same path (`PathNames`).
     pub path: Arc<str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub old_path: Option<String>,
+    pub old_path: Option<Box<str>>,
 }
+
+/// One commit's changed paths, or why they could not be read. The error is boxed: a
+/// long range holds one of these a commit, nearly all `Ok` (24 bytes instead of 56).
+pub type Paths = std::result::Result<Vec<PathChange>, Box<Error>>;
 
 /// Totals of the range's net diff.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
@@ -414,7 +419,7 @@ impl Repo {
         commits: &[Links],
         index: &FxHashMap<Oid, usize>,
         on_progress: &mut dyn FnMut(usize),
-    ) -> (Vec<Result<Vec<PathChange>>>, usize) {
+    ) -> (Vec<Paths>, usize) {
         let tree_of = |oid: &Oid| index.get(oid).map(|&i| commits[i].tree);
         let jobs: Vec<DiffJob> = commits.iter().map(|c| job(c, tree_of)).collect();
         let helper = helper::PathHelper::start(self, jobs.len());
@@ -432,7 +437,7 @@ impl Repo {
         commits: &[Links],
         index: &FxHashMap<Oid, usize>,
         mut helper: helper::PathHelper,
-    ) -> (FxHashMap<Oid, Result<Vec<PathChange>>>, usize) {
+    ) -> (FxHashMap<Oid, Paths>, usize) {
         // Asked for during the walk with their parent commit; now every tree is known.
         let known_parent = |j: &DiffJob| match j.parent {
             Parent::Commit(parent) => index.get(&parent).map_or(*j, |&i| DiffJob {
@@ -446,7 +451,7 @@ impl Repo {
         let running = helper.is_running().then_some(helper);
         let (paths, earlier) = self.diff_jobs(&jobs, running, stop.clone(), &mut |_| {});
         let by_helper = paths.iter().filter(|p| p.by_helper).count() + earlier.answers.len();
-        let mut all: FxHashMap<Oid, Result<Vec<PathChange>>> = jobs
+        let mut all: FxHashMap<Oid, Paths> = jobs
             .iter()
             .map(|j| j.commit)
             .zip(paths.into_iter().map(|p| p.paths))
@@ -455,7 +460,7 @@ impl Repo {
             earlier
                 .answers
                 .into_iter()
-                .map(|(oid, answer)| (oid, answer.map_err(Error::runtime))),
+                .map(|(oid, answer)| (oid, answer.map_err(|e| Box::new(Error::runtime(e))))),
         );
         // Sent during the walk and never answered (the helper died): diffed here.
         let unanswered: Vec<DiffJob> = earlier.unanswered.iter().map(known_parent).collect();
@@ -485,7 +490,7 @@ impl Repo {
             Err(e) => {
                 let message = e.to_string();
                 let failed = jobs.iter().map(|_| Diffed {
-                    paths: Err(Error::runtime(message.clone())),
+                    paths: Err(Box::new(Error::runtime(message.clone()))),
                     by_helper: false,
                 });
                 return (failed.collect(), Earlier::default());
@@ -519,7 +524,9 @@ impl Repo {
             }
             if low < high {
                 results.push(Diffed {
-                    paths: self.diff_job(&objects, &jobs[low], &mut cache),
+                    paths: self
+                        .diff_job(&objects, &jobs[low], &mut cache)
+                        .map_err(Box::new),
                     by_helper: false,
                 });
                 low += 1;
@@ -536,11 +543,11 @@ impl Repo {
             .rev()
             .map(|job| match answers.remove(&job.commit) {
                 Some(answer) => Diffed {
-                    paths: answer.map_err(Error::runtime),
+                    paths: answer.map_err(|e| Box::new(Error::runtime(e))),
                     by_helper: true,
                 },
                 None => Diffed {
-                    paths: self.diff_job(&objects, job, &mut cache),
+                    paths: self.diff_job(&objects, job, &mut cache).map_err(Box::new),
                     by_helper: false,
                 },
             })
@@ -807,7 +814,7 @@ struct TreeCache<'r> {
 
 /// One diff's result, and whether the helper process computed it.
 struct Diffed {
-    paths: Result<Vec<PathChange>>,
+    paths: Paths,
     by_helper: bool,
 }
 
