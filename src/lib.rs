@@ -344,14 +344,14 @@ fn read_range(
 /// stays inside the range, so no commit is read again.
 fn pull_request_branches(
     commits: &[git::Links],
-    index: &rustc_hash::FxHashMap<Oid, usize>,
+    index: &git::Positions,
     changes: &[Change],
 ) -> Vec<(usize, Vec<usize>)> {
     let read = |oid: Oid, _hidden: bool| -> std::result::Result<Option<git::walk::Visit>, ()> {
         Ok(index.get(&oid).map(|&i| git::walk::Visit {
             // Newest first by committer time already: the position stands in for it.
             time: -(i as i64),
-            parents: commits[i].parents.iter().copied().collect(),
+            parents: commits[i as usize].parents.iter().copied().collect(),
         }))
     };
     let mut taken = rustc_hash::FxHashSet::default();
@@ -367,7 +367,7 @@ fn pull_request_branches(
         };
         let members: Vec<usize> = branch
             .iter()
-            .filter_map(|oid| index.get(oid).copied())
+            .filter_map(|oid| index.get(oid).map(|&j| j as usize))
             .filter(|&j| taken.insert(j))
             .collect();
         merged.push((i, members));

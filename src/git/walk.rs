@@ -164,7 +164,8 @@ struct Walk<R> {
     nodes: Vec<Node>,
     /// Parents past the second of popped commits, by position.
     more_parents: FxHashMap<usize, Vec<u32>>,
-    index: FxHashMap<Oid, usize>,
+    /// Positions in `nodes` by id; `u32`, so an entry takes 24 bytes, not 32.
+    index: FxHashMap<Oid, u32>,
     heap: BinaryHeap<Queued>,
     seq: u64,
     /// Queued commits not (yet) known to be excluded.
@@ -176,6 +177,7 @@ impl<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>> Walk<R> {
     /// the graph.
     fn visit(&mut self, oid: Oid, hidden: bool) -> Result<Option<usize>, E> {
         if let Some(&i) = self.index.get(&oid) {
+            let i = i as usize;
             if hidden {
                 self.hide(i);
             }
@@ -191,7 +193,7 @@ impl<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>> Walk<R> {
             hidden,
             popped: false,
         });
-        self.index.insert(oid, i);
+        self.index.insert(oid, i as u32);
         self.heap.push(Queued {
             time: visit.time,
             seq: Reverse(self.seq),
