@@ -165,9 +165,9 @@ struct RangeData {
     previous: Option<ReleaseTag>,
     commits: Vec<git::Links>,
     changes: Vec<Change>,
-    /// Each commit's whole message (same order), when asked for (`plan`: the risk
-    /// engine's advisories, rule regexes and flag names).
-    messages: Vec<Box<str>>,
+    /// Each commit's whole message (same order) when asked for (`plan`) and the risk
+    /// engine can find something in it (`risk::MessageFilter`).
+    messages: Vec<Option<Box<str>>>,
     /// Each commit's changed paths, when asked for (`plan`: the risk engine's evidence).
     paths: Option<Vec<git::Paths>>,
     warnings: Vec<String>,
@@ -248,7 +248,10 @@ fn read_range(
     let mut phase = progress::phase("walking history", None);
     // Each commit is classified by its message while the walk reads the next ones.
     let classifier = commits::Classifier::new(&ws.config.commits);
-    let keep_messages = with_paths;
+    // `plan`'s risk engine searches whole messages again: those it can find something in
+    // are kept with the drafts.
+    let keep_messages =
+        with_paths.then(|| risk::MessageFilter::new(&ws.config.risk, &ws.config.deploy.flags));
     // Without every commit's paths, the path fallback diffs the commits the messages
     // leave unclassified: asked of a helper process as the walk finds them, so the
     // diffs overlap the walk (a conventional history costs no diff at all).
@@ -272,9 +275,11 @@ fn read_range(
                     helper.pump();
                 }
             }
-            // What the output needs of the message and author is in the draft now;
-            // only the risk engine reads whole messages again.
-            if keep_messages {
+            // What the output needs of the message and author is in the draft now.
+            if keep_messages
+                .as_ref()
+                .is_some_and(|f| f.wants(&commit.message))
+            {
                 draft.keep_message(commit.message);
             }
             draft
@@ -302,9 +307,9 @@ fn read_range(
         Some(helper) => repo.fallback_paths(&commits, &index, helper),
         None => Default::default(),
     };
-    let messages: Vec<Box<str>> = match keep_messages {
-        true => drafts.iter_mut().map(|d| d.take_message()).collect(),
-        false => Vec::new(),
+    let messages: Vec<Option<Box<str>>> = match keep_messages {
+        Some(_) => drafts.iter_mut().map(|d| d.take_message()).collect(),
+        None => Vec::new(),
     };
     let mut changes = classifier.finish(drafts, |i| {
         let paths = match &paths {
@@ -807,7 +812,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         .changes
         .iter()
         .zip(std::mem::take(&mut range.messages))
-        .map(|(c, message)| (c.id.clone(), message.into_string()))
+        .filter_map(|(c, message)| Some((c.id.clone(), message?.into_string())))
         .collect();
     let labels = enrichment.labels_by_commit();
     let labelled: Vec<risk::LabelledPullRequest> = enrichment
@@ -837,6 +842,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
             texts: &texts,
             labels: &labels,
             messages: &messages,
+            messages_filtered: true,
             flags: &ws.config.deploy.flags,
             labelled: &labelled,
         },

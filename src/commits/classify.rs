@@ -91,25 +91,25 @@ pub struct Draft {
     item: Item,
     /// The whole message, when the caller keeps it for a later pass (`keep_message`):
     /// the commit itself is dropped once drafted.
-    message: Box<str>,
+    message: Option<Box<str>>,
 }
 
 impl Draft {
     fn new(item: Item) -> Draft {
         Draft {
             item,
-            message: Box::default(),
+            message: None,
         }
     }
 
     /// Keeps `message` (the commit's) with the draft, for `take_message`.
     pub fn keep_message(&mut self, message: String) {
-        self.message = message.into_boxed_str();
+        self.message = Some(message.into_boxed_str());
     }
 
-    /// The message kept by `keep_message` (empty otherwise).
-    pub fn take_message(&mut self) -> Box<str> {
-        std::mem::take(&mut self.message)
+    /// The message kept by `keep_message`, if any.
+    pub fn take_message(&mut self) -> Option<Box<str>> {
+        self.message.take()
     }
 
     /// Whether the message left this commit unclassified, so that the path fallback

@@ -61,9 +61,62 @@ pub struct RiskInput<'a> {
     pub labels: &'a BTreeMap<String, Vec<String>>,
     /// Whole commit messages by commit id (for advisories, rule regexes, flag names).
     pub messages: &'a BTreeMap<Arc<str>, String>,
+    /// Whether `messages` lists only what `MessageFilter` wants, so a commit it does
+    /// not list has a message in which nothing can match (rather than one unknown,
+    /// for which the summary stands in).
+    pub messages_filtered: bool,
     pub flags: &'a [FlagConfig],
     /// Pull requests a person labelled with a risk level (`risk:high`, ...).
     pub labelled: &'a [LabelledPullRequest],
+}
+
+impl RiskInput<'_> {
+    /// What the engine searches for `change`: its whole message when listed.
+    fn message<'c>(&'c self, change: &'c Change) -> &'c str {
+        match self.messages.get(&change.id) {
+            Some(message) => message,
+            None if self.messages_filtered => "",
+            None => &change.summary,
+        }
+    }
+}
+
+/// Which commit messages the risk engine can find something in: those naming a
+/// security advisory or a declared feature flag, or matching a `[[risk.rules]]`
+/// `commits` regex. A long range's other messages need not be kept until the risk
+/// pass (on a 1M-commit range they were the largest single use of memory).
+pub struct MessageFilter {
+    flags: Vec<String>,
+    rules: Vec<regex::Regex>,
+    /// A rule regex matches the empty message, so leaving a message out could make
+    /// it match: every message is kept.
+    all: bool,
+}
+
+impl MessageFilter {
+    pub fn new(config: &RiskConfig, flags: &[FlagConfig]) -> MessageFilter {
+        let rules: Vec<regex::Regex> = config
+            .rules
+            .iter()
+            .filter_map(|r| r.matcher.commits.as_deref())
+            .filter_map(|re| regex::Regex::new(re).ok())
+            .collect();
+        MessageFilter {
+            all: rules.iter().any(|re| re.is_match("")),
+            flags: flags.iter().map(|f| f.name.clone()).collect(),
+            rules,
+        }
+    }
+
+    pub fn wants(&self, message: &str) -> bool {
+        self.all
+            || signals::mentions_advisory(message)
+            || self
+                .flags
+                .iter()
+                .any(|f| signals::contains_identifier(message, f))
+            || self.rules.iter().any(|re| re.is_match(message))
+    }
 }
 
 /// A pull request whose label declares its risk: a reviewer's judgement, taken as evidence.
@@ -385,6 +438,38 @@ mod tests {
     use super::*;
     use Level::*;
     use ProbabilityLevel as P;
+
+    fn filter(rules: &str, flags: &[&str]) -> MessageFilter {
+        let config: RiskConfig = toml::from_str(rules).unwrap();
+        let flags: Vec<FlagConfig> = flags
+            .iter()
+            .map(|name| FlagConfig {
+                name: name.to_string(),
+                description: None,
+                paths: Vec::new(),
+            })
+            .collect();
+        MessageFilter::new(&config, &flags)
+    }
+
+    #[test]
+    fn message_filter_keeps_what_the_engine_can_match() {
+        let rule = "[[rules]]\nname = \"Payments\"\nmatch = { commits = \"(?i)stripe\" }\nprobability = \"high\"\nimpact = \"high\"\n";
+        let f = filter(rule, &["new_checkout"]);
+        assert!(f.wants("fix: tokens\n\nFixes CVE-2026-12345."));
+        assert!(f.wants("fix: bump\n\nSee GHSA-abcd-efgh-ijkl"));
+        assert!(f.wants("feat: pay\n\nMoves charges to Stripe."));
+        assert!(f.wants("feat: ship it\n\nGuarded by new_checkout."));
+        assert!(!f.wants("feat: ship it\n\nGuarded by new_checkout_v2."));
+        assert!(!f.wants("docs: typo\n\nNothing to see."));
+        assert!(!f.wants(""));
+        // A rule that matches an empty message would match one left out: keep all.
+        let all = filter(
+            "[[rules]]\nname = \"Terse\"\nmatch = { commits = \"^$\" }\nprobability = \"low\"\nimpact = \"low\"\n",
+            &[],
+        );
+        assert!(all.wants("docs: typo") && all.wants(""));
+    }
 
     #[test]
     fn severity_matrix() {

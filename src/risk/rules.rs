@@ -629,11 +629,7 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                 }
             }
             if let Some(re) = &regex {
-                let message = input
-                    .messages
-                    .get(&change.id)
-                    .map_or(&*change.summary, String::as_str);
-                if !re.is_match(message) {
+                if !re.is_match(input.message(change)) {
                     continue;
                 }
             } else if m.commits.is_some() {
@@ -839,6 +835,7 @@ mod tests {
             texts: &texts,
             labels: &labels,
             messages: &messages,
+            messages_filtered: false,
             flags: &[],
             labelled: &[],
         };

@@ -271,7 +271,7 @@ pub fn flags_in_text(flags: &[FlagConfig], path: &str, text: &str) -> Vec<(Strin
         .collect()
 }
 
-fn contains_identifier(text: &str, name: &str) -> bool {
+pub(super) fn contains_identifier(text: &str, name: &str) -> bool {
     if name.is_empty() {
         return false;
     }
@@ -281,6 +281,11 @@ fn contains_identifier(text: &str, name: &str) -> bool {
         let after = text[at + name.len()..].chars().next();
         !before.is_some_and(is_ident) && !after.is_some_and(is_ident)
     })
+}
+
+/// Whether `text` names a security advisory (what `collect` lists).
+pub(super) fn mentions_advisory(text: &str) -> bool {
+    ADVISORY.is_match(text)
 }
 
 static ADVISORY: LazyLock<Regex> = LazyLock::new(|| {
@@ -349,10 +354,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
 
     let mut advisories = Vec::new();
     for change in &live {
-        let message = input
-            .messages
-            .get(&change.id)
-            .map_or(&*change.summary, String::as_str);
+        let message = input.message(change);
         let mut seen = BTreeSet::new();
         for m in ADVISORY.find_iter(message) {
             if !seen.insert(m.as_str().to_uppercase()) {
@@ -436,11 +438,7 @@ fn flag_touches(input: &RiskInput<'_>, by_id: &ById<'_>) -> Vec<FlagTouch> {
             }
         }
         for change in &by_commit {
-            let message = input
-                .messages
-                .get(&change.id)
-                .map_or(&*change.summary, String::as_str);
-            if contains_identifier(message, &flag.name) {
+            if contains_identifier(input.message(change), &flag.name) {
                 evidence.push(format!("named in commit {}", CommitRef::of(change).line()));
             }
         }

@@ -459,6 +459,46 @@ impact = "high"
 }
 
 #[test]
+fn rules_and_flags_read_whole_commit_messages_not_just_subjects() {
+    // What the risk engine searches for lives in bodies as often as in subjects; the
+    // walk keeps only the messages it can find something in, and these must be kept.
+    let repo = released();
+    repo.write(
+        ".relplan.toml",
+        r#"
+[[risk.rules]]
+name = "Payment provider"
+match = { commits = "(?i)stripe" }
+probability = "medium"
+impact = "high"
+
+[[deploy.flags]]
+name = "fast_refunds"
+"#,
+    );
+    repo.commit("chore: relplan config");
+    repo.tag("v1.0.1");
+    let stripe = repo.change(
+        "src/pay.rs",
+        "feat: retry declined cards\n\nThe provider (Stripe) now gets a second attempt.",
+    );
+    let flagged = repo.change(
+        "src/refund.rs",
+        "fix: refund rounding\n\nShips dark, behind fast_refunds.",
+    );
+    repo.change("src/other.rs", "fix: unrelated\n\nNothing to find here.");
+    let plan = plan(&repo);
+    let ev = evidence(risk(&plan, "rule:Payment provider"));
+    assert!(ev.contains(short(&stripe)), "{ev}");
+    assert!(!ev.contains("unrelated"), "{ev}");
+    let flags = plan["rollback"]["flags"].to_string();
+    assert!(
+        flags.contains("fast_refunds") && flags.contains(short(&flagged)),
+        "{flags}"
+    );
+}
+
+#[test]
 fn touched_feature_flags_drive_strategy_and_rollback() {
     let repo = released();
     repo.write(
