@@ -260,7 +260,7 @@ fn read_range(
         .then(|| git::helper::PathHelper::new(repo).stopping_at(classifier.path_rules()));
     let git::Walked {
         commits,
-        done: mut drafts,
+        done: packed,
         index,
     } = repo.walk_with(
         from.as_ref().map(|f| f.1),
@@ -282,7 +282,9 @@ fn read_range(
             {
                 draft.keep_message(commit.message);
             }
-            draft
+            // Packed until the walk is done: the walk's peak is when every draft of
+            // the range is held (`commits::PackedDraft`).
+            draft.pack()
         },
     )?;
     phase.finish();
@@ -307,10 +309,7 @@ fn read_range(
         Some(helper) => repo.fallback_paths(&commits, &index, helper),
         None => Default::default(),
     };
-    let messages: Vec<Option<Box<str>>> = match keep_messages {
-        Some(_) => drafts.iter_mut().map(|d| d.take_message()).collect(),
-        None => Vec::new(),
-    };
+    let (drafts, messages) = unpack_drafts(packed, keep_messages.is_some());
     let mut changes = classifier.finish(drafts, |i| {
         let paths = match &paths {
             Some(all) => all[i].as_ref().ok(),
@@ -340,6 +339,25 @@ fn read_range(
         warnings,
         tagged,
     })
+}
+
+/// The walk's drafts unpacked, in order, each packed one freed as it goes; with
+/// `keep_messages`, the messages kept with them (same order). Two threads, each
+/// writing its half of the result, were measured no faster (100k commits, 21 rounds).
+fn unpack_drafts(
+    packed: Vec<commits::PackedDraft>,
+    keep_messages: bool,
+) -> (Vec<commits::Draft>, Vec<Option<Box<str>>>) {
+    let mut drafts = Vec::with_capacity(packed.len());
+    let mut messages = Vec::new();
+    for packed in packed {
+        let mut draft = packed.unpack();
+        if keep_messages {
+            messages.push(draft.take_message());
+        }
+        drafts.push(draft);
+    }
+    (drafts, messages)
 }
 
 /// For each `Merge pull request` commit of the range (newest first), the range's

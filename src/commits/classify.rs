@@ -87,11 +87,12 @@ pub struct Classifier {
 }
 
 /// One commit classified alone, before the range-wide passes.
+#[derive(Debug)]
 pub struct Draft {
-    item: Item,
+    pub(super) item: Item,
     /// The whole message, when the caller keeps it for a later pass (`keep_message`):
     /// the commit itself is dropped once drafted.
-    message: Option<Box<str>>,
+    pub(super) message: Option<Box<str>>,
 }
 
 impl Draft {
@@ -249,13 +250,15 @@ pub fn fold_pull_request_commits(changes: &mut [Change], merged: &[(usize, Vec<u
 }
 
 /// A change and what the range-wide passes still have to settle.
-struct Item {
-    change: Change,
+#[derive(Debug)]
+pub(super) struct Item {
+    pub(super) change: Change,
     /// Boxed: few commits have one, and every commit of the range holds the field.
-    pending: Option<Box<Pending>>,
+    pub(super) pending: Option<Box<Pending>>,
 }
 
-enum Pending {
+#[derive(Debug, Clone)]
+pub(super) enum Pending {
     /// A revert of the commit with this id (when the body names it) or header.
     Revert { id: Option<String>, header: String },
     /// A fixup/squash/amend of the commit with this subject.
