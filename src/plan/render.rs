@@ -11,6 +11,7 @@ use serde::{Serialize, Serializer};
 use super::Plan;
 use crate::commits::Change;
 use crate::error::{Error, Result};
+use crate::risk::Signals;
 
 /// Every embedded template: its name and text.
 pub const TEMPLATES: &[(&str, &str)] = &[
@@ -239,6 +240,124 @@ pub(super) fn shared_changes<S: Serializer>(
     }
 }
 
+/// `serialize_with` for the plan's risk signals: serde's plain object for JSON; for
+/// templates, the shared `Signals` itself, each field converted when a template reads
+/// it (see `impl Object for Signals`).
+pub(crate) fn signals_in_place<S: Serializer>(
+    signals: &Arc<Signals>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    if minijinja::value::serializing_for_value() {
+        Value::from_dyn_object(Arc::clone(signals)).serialize(serializer)
+    } else {
+        signals.serialize(serializer)
+    }
+}
+
+/// The keys of `Signals` in templates: its serde field names, in field order.
+const SIGNAL_KEYS: &[&str] = &[
+    "commits",
+    "shipping_commits",
+    "authors",
+    "files",
+    "insertions",
+    "deletions",
+    "areas",
+    "features",
+    "breaking",
+    "migrations",
+    "dependency_files",
+    "dependency_commits",
+    "dependency_changes",
+    "lockfiles_counted",
+    "infrastructure",
+    "security_commits",
+    "advisories",
+    "security_files",
+    "performance_commits",
+    "hot_files",
+    "reverts",
+    "fixups",
+    "unclassified",
+    "unclassified_percent",
+    "flags",
+];
+
+/// Templates read the risk signals in place, a list converted only when a template
+/// reads it: converted up front, the commit and path lists behind the signals were
+/// most of the rendering phase's memory on a long range, and the built-in templates
+/// read only the counts and the migrations.
+impl Object for Signals {
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        self.get_value_by_str(key.as_str()?)
+    }
+
+    fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
+        // No `..`: a new field does not compile until it is listed here and in
+        // `SIGNAL_KEYS`.
+        let Signals {
+            commits,
+            shipping_commits,
+            authors,
+            files,
+            insertions,
+            deletions,
+            areas,
+            features,
+            breaking,
+            migrations,
+            dependency_files,
+            dependency_commits,
+            dependency_changes,
+            lockfiles_counted,
+            infrastructure,
+            security_commits,
+            advisories,
+            security_files,
+            performance_commits,
+            hot_files,
+            reverts,
+            fixups,
+            unclassified,
+            unclassified_percent,
+            flags,
+        } = &**self;
+        let value = match key {
+            "commits" => Value::from(*commits),
+            "shipping_commits" => Value::from(*shipping_commits),
+            "authors" => Value::from(*authors),
+            "files" => Value::from(*files),
+            "insertions" => Value::from(*insertions),
+            "deletions" => Value::from(*deletions),
+            "areas" => Value::from_serialize(areas),
+            "features" => Value::from_serialize(features),
+            "breaking" => Value::from_serialize(breaking),
+            "migrations" => Value::from_serialize(migrations),
+            "dependency_files" => Value::from_serialize(dependency_files),
+            "dependency_commits" => Value::from_serialize(dependency_commits),
+            "dependency_changes" => Value::from_serialize(dependency_changes),
+            "lockfiles_counted" => Value::from_serialize(lockfiles_counted),
+            "infrastructure" => Value::from_serialize(infrastructure),
+            "security_commits" => Value::from_serialize(security_commits),
+            "advisories" => Value::from_serialize(advisories),
+            "security_files" => Value::from_serialize(security_files),
+            "performance_commits" => Value::from_serialize(performance_commits),
+            "hot_files" => Value::from_serialize(hot_files),
+            "reverts" => Value::from_serialize(reverts),
+            "fixups" => Value::from_serialize(fixups),
+            "unclassified" => Value::from_serialize(unclassified),
+            "unclassified_percent" => Value::from(*unclassified_percent),
+            "flags" => Value::from_serialize(flags),
+            _ => return None,
+        };
+        Some(value)
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Str(SIGNAL_KEYS)
+    }
+}
+
 /// "template scope.md.j2 line 12: undefined value (...)": name and line, always.
 pub fn template_error(e: minijinja::Error) -> Error {
     let name = e.name().unwrap_or("<unknown>").to_string();
@@ -384,5 +503,133 @@ mod change_object_tests {
             serde_json::to_value(first.as_ref()).unwrap()
         );
         assert_eq!(json["sections"][0]["changes"][0], json["changes"][0]);
+    }
+}
+
+#[cfg(test)]
+mod signals_object_tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+
+    use minijinja::value::Value;
+
+    use crate::commits::{Category, Change};
+    use crate::git::{DiffTotals, PathChange};
+    use crate::risk::{self, CommitPaths, FileTexts, RiskConfig, RiskInput, Signals};
+
+    fn change(n: usize, kind: &str, category: Category) -> Change {
+        let summary: Arc<str> = format!("{kind}: change {n}").into();
+        Change {
+            id: format!("{n:040x}").into(),
+            subject: Arc::clone(&summary),
+            summary,
+            conventional: true,
+            kind: Some(kind.into()),
+            scope: None,
+            breaking: n == 2,
+            description: Some(format!("change {n}")),
+            category,
+            pr: Some(n as u64),
+            authors: vec!["Ada".into()],
+            short_id: format!("{n:07x}").into(),
+            breaking_note: None,
+            time: 1_796_032_800,
+            classified_by: "type",
+            note: None,
+        }
+    }
+
+    /// Signals with something in most lists: features, breaking, performance,
+    /// infrastructure, security and migration paths, an unclassified commit, and a
+    /// reverted one (so that not every commit ships).
+    fn assessment() -> risk::Assessment {
+        let changes = vec![
+            change(1, "feat", Category::Features),
+            change(2, "fix", Category::Fixes),
+            change(3, "perf", Category::Performance),
+            change(4, "wip", Category::Unclassified),
+            change(5, "chore", Category::Reverted),
+        ];
+        let paths = |n: usize, list: &[&str]| CommitPaths {
+            id: changes[n - 1].id.clone(),
+            paths: list
+                .iter()
+                .map(|p| PathChange {
+                    status: 'M',
+                    path: (*p).into(),
+                    old_path: None,
+                })
+                .collect(),
+        };
+        let commit_paths = vec![
+            paths(1, &["src/api.rs", "Dockerfile"]),
+            paths(2, &["src/auth/login.rs", "migrations/0002_users.sql"]),
+            paths(3, &[".github/workflows/ci.yml"]),
+            paths(4, &["Cargo.lock"]),
+        ];
+        risk::assess(
+            &RiskInput {
+                changes: &changes,
+                commit_paths: &commit_paths,
+                totals: &DiffTotals {
+                    files: 6,
+                    insertions: 40,
+                    deletions: 3,
+                },
+                texts: &FileTexts::default(),
+                labels: &BTreeMap::new(),
+                messages: &BTreeMap::new(),
+                messages_filtered: false,
+                flags: &[],
+                labelled: &[],
+            },
+            &RiskConfig::default(),
+        )
+    }
+
+    #[test]
+    fn signals_read_like_their_serialization() {
+        let signals = assessment().signals;
+        let copied = Value::from_serialize(&*signals);
+        let shared = Value::from_dyn_object(Arc::clone(&signals));
+        let keys = |v: &Value| v.try_iter().unwrap().collect::<Vec<_>>();
+        assert_eq!(keys(&shared), keys(&copied));
+        let mut filled = 0;
+        for key in keys(&copied) {
+            let (a, b) = (
+                shared.get_item(&key).unwrap(),
+                copied.get_item(&key).unwrap(),
+            );
+            assert_eq!((a.kind(), &a), (b.kind(), &b), "{key}");
+            filled += usize::from(a.len().is_some_and(|n| n > 0));
+        }
+        assert!(
+            filled >= 5,
+            "the fixture should fill several lists: {signals:?}"
+        );
+        let env = super::environment(None).unwrap();
+        let probe = "{{ s.commits }} {{ s.migrations|length }} {% for h in s.infrastructure %}{{ h.path }}:{{ h.commits|map(attribute='short_id')|join(',') }};{% endfor %} {{ s|length }} {{ s.features[0].summary }}";
+        let render = |s: Value| env.render_str(probe, minijinja::context! { s }).unwrap();
+        assert_eq!(render(shared), render(copied));
+    }
+
+    #[test]
+    fn the_plan_s_signals_reach_templates_in_place_and_json_whole() {
+        let assessment = assessment();
+        let value = Value::from_serialize(&assessment);
+        let shared = value
+            .get_attr("signals")
+            .unwrap()
+            .downcast_object::<Signals>()
+            .expect("the shared Signals");
+        assert!(Arc::ptr_eq(&shared, &assessment.signals));
+        let json = serde_json::to_value(&assessment).unwrap();
+        assert_eq!(
+            json["signals"],
+            serde_json::to_value(&*assessment.signals).unwrap()
+        );
+        assert!(json["signals"]["features"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty()));
     }
 }

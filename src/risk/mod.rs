@@ -279,7 +279,9 @@ pub struct Assessment {
     pub chart: Vec<ChartPoint>,
     /// Go/no-go items per milestone (feeds the schedule).
     pub go_no_go: Vec<MilestoneChecklist>,
-    pub signals: Signals,
+    /// Shared, so that templates can read it in place (`plan::render`).
+    #[serde(serialize_with = "crate::plan::render::signals_in_place")]
+    pub signals: Arc<Signals>,
 }
 
 /// Assesses the range: signals first, then only the risks the data shows.
@@ -333,7 +335,7 @@ pub fn assess(input: &RiskInput<'_>, config: &RiskConfig) -> Assessment {
         matrix,
         chart,
         go_no_go,
-        signals,
+        signals: Arc::new(signals),
     }
 }
 
