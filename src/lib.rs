@@ -665,7 +665,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     let requested = args.version.as_deref().map(parse_version).transpose()?;
     let date = args.date.as_deref().map(parse_date).transpose()?;
     let now = clock::now()?;
-    let ws = open(cwd, args.range.config.as_deref())?;
+    let mut ws = open(cwd, args.range.config.as_deref())?;
     let release_date = match date {
         Some(date) => date,
         None => match ws.config.schedule.lead_days {
@@ -825,6 +825,12 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     let schedule = schedule::build(release_date, now.date_naive(), &ws.config.schedule);
     warnings.extend(schedule.warnings.iter().cloned());
     let texts = read_risk_texts(&ws, &range, &commit_paths, &mut warnings);
+    // The bulk of the reading is done (the blobs behind the line counts, migration
+    // files, lockfiles): a fresh handle lets go of the pack index those reads
+    // touched (`git::Repo::reopen`), before the risk engine and the documents.
+    if let Ok(fresh) = ws.repo.reopen() {
+        ws.repo = fresh;
+    }
     // Moved, not copied: nothing after the risk engine reads the commits' messages.
     let messages: std::collections::BTreeMap<Arc<str>, String> = range
         .changes
