@@ -305,11 +305,19 @@ fn read_range(
         paths
     });
     let mut phase = progress::phase("classifying", Some(commits.len() as u64));
-    let (fallback, by_helper) = match helper {
-        Some(helper) => repo.fallback_paths(&commits, &index, helper),
-        None => Default::default(),
-    };
-    let (drafts, messages) = unpack_drafts(packed, keep_messages.is_some());
+    // The drafts are unpacked while the helper's last fallback diffs come in.
+    let keep = keep_messages.is_some();
+    let ((fallback, by_helper), (drafts, messages)) = std::thread::scope(|s| {
+        let unpacking = s.spawn(move || unpack_drafts(packed, keep));
+        let fallback = match helper {
+            Some(helper) => repo.fallback_paths(&commits, &index, helper),
+            None => Default::default(),
+        };
+        let unpacked = unpacking
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (fallback, unpacked)
+    });
     let mut changes = classifier.finish(drafts, |i| {
         let paths = match &paths {
             Some(all) => all[i].as_ref().ok(),
