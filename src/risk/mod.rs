@@ -455,6 +455,54 @@ mod tests {
     }
 
     #[test]
+    fn a_message_the_filter_left_out_matches_nothing() {
+        // The summary names an advisory the commit message did not (a pull request's
+        // title): a message left out by the filter must not be replaced by it.
+        let summary: Arc<str> = "fix: patch CVE-2026-11111".into();
+        let change = Change {
+            id: "a".repeat(40).into(),
+            subject: "fix: patch the parser".into(),
+            summary,
+            conventional: true,
+            kind: Some("fix".into()),
+            scope: None,
+            breaking: false,
+            description: None,
+            category: crate::commits::Category::Fixes,
+            pr: Some(7),
+            authors: Vec::new(),
+            short_id: "aaaaaaa".into(),
+            breaking_note: None,
+            time: 0,
+            classified_by: "type",
+            note: None,
+        };
+        let advisories = |filtered: bool| {
+            let input = RiskInput {
+                changes: std::slice::from_ref(&change),
+                commit_paths: &[],
+                totals: &DiffTotals::default(),
+                texts: &FileTexts::default(),
+                labels: &BTreeMap::new(),
+                messages: &BTreeMap::new(),
+                messages_filtered: filtered,
+                flags: &[],
+                labelled: &[],
+            };
+            assess(&input, &RiskConfig::default())
+                .signals
+                .advisories
+                .len()
+        };
+        assert_eq!(
+            advisories(false),
+            1,
+            "without a filter the summary stands in"
+        );
+        assert_eq!(advisories(true), 0);
+    }
+
+    #[test]
     fn message_filter_keeps_what_the_engine_can_match() {
         let rule = "[[rules]]\nname = \"Payments\"\nmatch = { commits = \"(?i)stripe\" }\nprobability = \"high\"\nimpact = \"high\"\n";
         let f = filter(rule, &["new_checkout"]);
