@@ -177,7 +177,7 @@ impl PackedDraft {
         let breaking_note = has(BREAKING_NOTE).then(|| r.text().to_string());
         let note = has(NOTE).then(|| r.text().to_string());
         let category = match r.byte() {
-            CUSTOM => Category::from_name(r.text()),
+            CUSTOM => Category::Custom(r.text().to_string()),
             i => Category::BUILT_IN
                 .get(usize::from(i))
                 .cloned()
@@ -312,6 +312,9 @@ mod tests {
     fn category() -> impl Strategy<Value = Category> {
         prop_oneof![
             prop::sample::select(Category::BUILT_IN.to_vec()),
+            // Custom names that are also built-in ones included: unpacked as written.
+            prop::sample::select(Category::BUILT_IN.to_vec())
+                .prop_map(|c| Category::Custom(c.as_str().to_string())),
             "[a-z]{1,8}-custom".prop_map(Category::Custom),
         ]
     }
