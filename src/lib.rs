@@ -250,7 +250,7 @@ fn read_range(
     let classifier = commits::Classifier::new(&ws.config.commits);
     // `plan`'s risk engine searches whole messages again: those it can find something in
     // are kept with the drafts.
-    let keep_messages =
+    let message_filter =
         with_paths.then(|| risk::MessageFilter::new(&ws.config.risk, &ws.config.deploy.flags));
     // Without every commit's paths, the path fallback diffs the commits the messages
     // leave unclassified: asked of a helper process as the walk finds them, so the
@@ -276,7 +276,7 @@ fn read_range(
                 }
             }
             // What the output needs of the message and author is in the draft now.
-            if keep_messages
+            if message_filter
                 .as_ref()
                 .is_some_and(|f| f.wants(&commit.message))
             {
@@ -306,7 +306,7 @@ fn read_range(
     });
     let mut phase = progress::phase("classifying", Some(commits.len() as u64));
     // The drafts are unpacked while the helper's last fallback diffs come in.
-    let keep = keep_messages.is_some();
+    let keep = message_filter.is_some();
     let ((fallback, by_helper), (drafts, messages)) = std::thread::scope(|s| {
         let unpacking = s.spawn(move || unpack_drafts(packed, keep));
         let fallback = match helper {

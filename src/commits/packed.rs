@@ -47,8 +47,6 @@ const REVERT: u32 = 1 << 9;
 const REVERT_ID: u32 = 1 << 10;
 const FIXUP: u32 = 1 << 11;
 const MESSAGE: u32 = 1 << 12;
-/// `classified_by` is not one of `CLASSIFIED_BY` (kept as text).
-const CLASSIFIED_OTHER: u32 = 1 << 13;
 /// Category is custom: its name follows.
 const CUSTOM: u8 = u8::MAX;
 
@@ -90,12 +88,7 @@ impl Draft {
         set(PR, pr.is_some());
         set(BREAKING_NOTE, breaking_note.is_some());
         set(NOTE, note.is_some());
-        set(
-            SUBJECT,
-            !Arc::ptr_eq(&subject, &summary) && subject != summary,
-        );
-        let by = CLASSIFIED_BY.iter().position(|b| *b == classified_by);
-        set(CLASSIFIED_OTHER, by.is_none());
+        set(SUBJECT, subject != summary);
         match pending.as_deref() {
             Some(Pending::Revert { id, .. }) => {
                 set(REVERT, true);
@@ -128,10 +121,14 @@ impl Draft {
                 out.text(category.as_str());
             }
         }
-        match by {
-            Some(i) => out.0.push(i as u8),
-            None => out.text(classified_by),
-        }
+        // Every name the classifier assigns is listed; were one not, it would come back
+        // as "none" (a `&'static str` cannot be rebuilt from text).
+        let by = CLASSIFIED_BY.iter().position(|b| *b == classified_by);
+        debug_assert!(
+            by.is_some(),
+            "classified_by {classified_by:?} is not listed"
+        );
+        out.0.push(by.unwrap_or(CLASSIFIED_BY.len() - 1) as u8);
         if let Some(pr) = pr {
             out.number(pr);
         }
@@ -183,25 +180,14 @@ impl PackedDraft {
                 .cloned()
                 .unwrap_or(Category::Unclassified),
         };
-        let classified_by = if has(CLASSIFIED_OTHER) {
-            // Only the names `CLASSIFIED_BY` lists are ever assigned; this keeps the
-            // unpacking total rather than trusting that.
-            let text = r.text();
-            CLASSIFIED_BY
-                .iter()
-                .find(|b| **b == text)
-                .copied()
-                .unwrap_or("none")
-        } else {
-            CLASSIFIED_BY
-                .get(usize::from(r.byte()))
-                .copied()
-                .unwrap_or("none")
-        };
+        let classified_by = CLASSIFIED_BY
+            .get(usize::from(r.byte()))
+            .copied()
+            .unwrap_or("none");
         let pr = has(PR).then(|| r.number());
-        let authors = (0..r.number())
-            .map(|_| CompactString::from(r.text()))
-            .collect();
+        // Each author takes at least a byte: a damaged count cannot ask for more.
+        let count = r.number().min(r.0.len() as u64);
+        let authors = (0..count).map(|_| CompactString::from(r.text())).collect();
         let short_id = CompactString::from(r.text());
         let zigzag = r.number();
         let time = (zigzag >> 1) as i64 ^ -((zigzag & 1) as i64);
@@ -421,6 +407,9 @@ mod tests {
             &[0xff; 40][..],
             &[0x80, 0x80, 0x80][..],
             &[3, 2, 0xc3, 0x28][..],
+            // No flags, empty id and summary, built-in category and classifier, then
+            // an author count of 2^63 - 1 with nothing after it.
+            &[0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f][..],
         ] {
             let _ = PackedDraft(bytes.into()).unpack();
         }

@@ -650,7 +650,6 @@ impl Repo {
             .runtime_context(|| "cannot open the object database".into())
     }
 
-    /// Files, insertions and deletions between two commits (`None`: the empty tree).
     /// A fresh handle on the same repository, to replace this one after a burst of
     /// object reads. libgit2 keeps a pack's index mapped while any handle that read
     /// it lives (handles share open packs), and on a history of millions of objects
@@ -666,6 +665,7 @@ impl Repo {
         })
     }
 
+    /// Files, insertions and deletions between two commits (`None`: the empty tree).
     pub fn diff_totals(&self, from: Option<Oid>, to: Oid) -> Result<DiffTotals> {
         let tree_of = |oid: Oid| -> Result<git2::Tree<'_>> {
             self.inner

@@ -124,18 +124,16 @@ pub fn limited<E>(
             last_time = time;
             on_found();
         }
-        let mut below = Vec::new();
+        let mut k = 0;
         for parent in parents {
-            if let Some(j) = walk.visit(parent, hidden)? {
-                below.push(j as u32);
+            let Some(j) = walk.visit(parent, hidden)? else {
+                continue;
+            };
+            match walk.nodes[i].parents.get_mut(k) {
+                Some(slot) => *slot = j as u32,
+                None => walk.more_parents.entry(i).or_default().push(j as u32),
             }
-        }
-        let node = &mut walk.nodes[i];
-        for (slot, &j) in node.parents.iter_mut().zip(&below) {
-            *slot = j;
-        }
-        if below.len() > 2 {
-            walk.more_parents.insert(i, below.split_off(2));
+            k += 1;
         }
         if walk.live == 0 {
             // Only excluded commits are queued. One newer than the last commit found
