@@ -409,7 +409,9 @@ mod tests {
             &[3, 2, 0xc3, 0x28][..],
             // No flags, empty id and summary, built-in category and classifier, then
             // an author count of 2^63 - 1 with nothing after it.
-            &[0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f][..],
+            &[
+                0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
+            ][..],
         ] {
             let _ = PackedDraft(bytes.into()).unpack();
         }
