@@ -66,9 +66,28 @@ struct Pack {
 
 /// A version 2 pack index (`git help format-pack`) with SHA-1 ids.
 struct Index {
-    map: Mmap,
+    table: Table,
+    /// How many ids sort at or below each first byte (the index's fanout table).
+    fanout: Box<[u32; 256]>,
     count: usize,
 }
+
+/// Where an index's ids and offsets are read from.
+enum Table {
+    /// Mapped: a lookup reads the pages in place.
+    Mapped(Mmap),
+    /// Read a few kilobytes per lookup with `pread`. A walk of a long range looks up
+    /// ids spread over the whole index, so a mapped index ends up resident in full:
+    /// 258 MB of a million-commit repository's 718 MB pack, a third of the walk's
+    /// peak (BENCHMARKS.md item 41). Read this way, those pages stay in the page
+    /// cache, shared and reclaimable, and out of relplan's resident memory.
+    Read(File),
+}
+
+/// Indexes up to this size are mapped; larger ones are read (`Table::Read`). A
+/// hundred-thousand-commit repository's index (26 MB) is mapped: its pages cost
+/// little, and a system call per lookup would be a few percent of `scope`.
+const MAPPED_INDEX_MAX: u64 = 64 << 20;
 
 impl Packs {
     /// The packs under `objects/pack`. Never fails: a pack that cannot be opened or
@@ -124,10 +143,7 @@ impl Pack {
     fn open(idx: &Path) -> Option<Pack> {
         let file = File::open(idx.with_extension("pack")).ok()?;
         let len = file.metadata().ok()?.len();
-        // SAFETY: pack files and their indexes are never modified in place (git writes
-        // new ones and renames them), so the mapping stays valid while relplan runs.
-        let map = unsafe { Mmap::map(&File::open(idx).ok()?) }.ok()?;
-        let index = Index::new(map)?;
+        let index = Index::open(idx, MAPPED_INDEX_MAX)?;
         Some(Pack {
             index,
             file,
@@ -402,109 +418,143 @@ impl Index {
     const MAGIC: [u8; 4] = [0xff, b't', b'O', b'c'];
     const HEADER: usize = 8;
     const FANOUT: usize = 256 * 4;
+    /// At most this many ids are read per step of a lookup (`find`).
+    const WINDOW: usize = 512;
 
-    fn new(map: Mmap) -> Option<Index> {
-        if map.get(..4)? != Self::MAGIC || u32_at(&map, 4)? != 2 {
+    /// The index at `path`, mapped when it is at most `mapped_max` bytes long.
+    fn open(path: &Path, mapped_max: u64) -> Option<Index> {
+        let file = File::open(path).ok()?;
+        let len = file.metadata().ok()?.len();
+        let table = if len <= mapped_max || cfg!(not(unix)) {
+            // SAFETY: pack files and their indexes are never modified in place (git
+            // writes new ones and renames them), so the mapping stays valid while
+            // relplan runs.
+            Table::Mapped(unsafe { Mmap::map(&file) }.ok()?)
+        } else {
+            Table::Read(file)
+        };
+        Index::new(table, len)
+    }
+
+    fn new(table: Table, len: u64) -> Option<Index> {
+        let mut head = [0u8; Self::HEADER + Self::FANOUT];
+        let head = table.read(0, &mut head)?;
+        if head[..4] != Self::MAGIC || u32_at(head, 4)? != 2 {
             return None;
         }
-        let count = u32_at(&map, Self::HEADER + 255 * 4)? as usize;
+        let mut fanout = Box::new([0u32; 256]);
+        for (byte, n) in fanout.iter_mut().enumerate() {
+            *n = u32_at(head, Self::HEADER + byte * 4)?;
+        }
+        let count = fanout[255] as usize;
         // ids, CRCs and 4-byte offsets, then the 8-byte offsets and two trailing ids.
         let least = Self::HEADER + Self::FANOUT + count * (20 + 4 + 4) + 40;
-        (map.len() >= least).then_some(Index { map, count })
-    }
-
-    fn fanout(&self, byte: usize) -> usize {
-        u32_at(&self.map, Self::HEADER + byte * 4).unwrap_or(0) as usize
-    }
-
-    fn id(&self, i: usize) -> &[u8] {
-        let at = Self::HEADER + Self::FANOUT + i * 20;
-        &self.map[at..at + 20]
+        (len >= least as u64).then_some(Index {
+            table,
+            fanout,
+            count,
+        })
     }
 
     /// Where `id` starts in the pack, if this index lists it.
     ///
     /// Ids are hashes, so within the fanout's range for their first byte they are
-    /// spread evenly: the next eight bytes, as a fraction, give the position to
-    /// within a few dozen entries (one or two pages of the index). The search starts
-    /// there and gallops outwards, so a lookup costs one random read of the index,
-    /// where bisection (libgit2's) costs a dozen.
+    /// spread evenly: the next eight bytes, as a fraction, give the position to within
+    /// about the square root of that range's length. So one window of that many ids
+    /// around the estimate nearly always holds the id, or shows it absent: one random
+    /// read of the index, where bisection (libgit2's) costs a dozen. When it does not,
+    /// the window's ends narrow the range and the estimate is made again within it.
     fn find(&self, id: &[u8]) -> Option<u64> {
         let first = usize::from(id[0]);
-        let lo = if first == 0 {
+        let mut lo = if first == 0 {
             0
         } else {
-            self.fanout(first - 1)
+            self.fanout[first - 1] as usize
         };
-        let hi = self.fanout(first).min(self.count);
-        if lo >= hi {
-            return None;
-        }
-        let guess = lo + ((u128::from(prefix(id)) * (hi - lo) as u128) >> 64) as usize;
-        let at = |i: usize| self.compare(i, id);
-        let (mut a, mut b) = match at(guess) {
-            Ordering::Equal => return self.offset(guess),
-            // The id is after `guess`: gallop forwards to a bound, then bisect.
-            Ordering::Less => {
-                let (mut below, mut step) = (guess + 1, 1);
-                loop {
-                    let probe = guess + step;
-                    if probe >= hi {
-                        break (below, hi);
-                    }
-                    match at(probe) {
-                        Ordering::Equal => return self.offset(probe),
-                        Ordering::Less => below = probe + 1,
-                        Ordering::Greater => break (below, probe),
-                    }
-                    step *= 2;
+        let mut hi = (self.fanout[first] as usize).min(self.count);
+        // Every id in `lo..hi` has its `prefix` in `lo_key..=hi_key`, and so has `id`.
+        let (mut lo_key, mut hi_key) = (0u64, u64::MAX);
+        let key = prefix(id);
+        let mut buf = [0u8; Self::WINDOW * 20];
+        while lo < hi {
+            let n = hi - lo;
+            // (Saturating and clamped: a damaged index, its ids out of order, must not
+            // make this panic.)
+            let span = u128::from(hi_key.saturating_sub(lo_key)) + 1;
+            let ahead = u128::from(key.saturating_sub(lo_key)) * n as u128 / span;
+            let guess = lo + (ahead as usize).min(n - 1);
+            let half = (n.isqrt() + 4).min(Self::WINDOW / 2);
+            let (a, b) = (guess.saturating_sub(half).max(lo), (guess + half).min(hi));
+            let ids = self.table.read(self.id_at(a), &mut buf[..(b - a) * 20])?;
+            let at = |k: usize| &ids[k * 20..k * 20 + 20];
+            let (mut x, mut y) = (0, b - a);
+            while x < y {
+                let mid = x + (y - x) / 2;
+                match compare(at(mid), id) {
+                    Ordering::Equal => return self.offset(a + mid),
+                    Ordering::Less => x = mid + 1,
+                    Ordering::Greater => y = mid,
                 }
             }
-            Ordering::Greater => {
-                let (mut above, mut step) = (guess, 1);
-                loop {
-                    let Some(probe) = guess.checked_sub(step).filter(|&p| p >= lo) else {
-                        break (lo, above);
-                    };
-                    match at(probe) {
-                        Ordering::Equal => return self.offset(probe),
-                        Ordering::Greater => above = probe,
-                        Ordering::Less => break (probe + 1, above),
-                    }
-                    step *= 2;
-                }
-            }
-        };
-        while a < b {
-            let mid = a + (b - a) / 2;
-            match at(mid) {
-                Ordering::Equal => return self.offset(mid),
-                Ordering::Less => a = mid + 1,
-                Ordering::Greater => b = mid,
+            if x == 0 && a > lo {
+                (hi, hi_key) = (a, prefix(at(0)));
+            } else if x == b - a && b < hi {
+                (lo, lo_key) = (b, prefix(at(b - a - 1)));
+            } else {
+                return None;
             }
         }
         None
     }
 
-    /// Entry `i` against `id`. The first eight bytes nearly always decide: compared
-    /// as one number rather than through a `memcmp` call.
-    fn compare(&self, i: usize, id: &[u8]) -> Ordering {
-        let here = self.id(i);
-        u64::from_be_bytes(here[..8].try_into().unwrap_or_default())
-            .cmp(&u64::from_be_bytes(id[..8].try_into().unwrap_or_default()))
-            .then_with(|| here[8..].cmp(&id[8..]))
+    fn id_at(&self, i: usize) -> usize {
+        Self::HEADER + Self::FANOUT + i * 20
+    }
+
+    #[cfg(test)]
+    fn id(&self, i: usize) -> Vec<u8> {
+        let mut id = [0u8; 20];
+        self.table
+            .read(self.id_at(i), &mut id)
+            .map_or(Vec::new(), <[u8]>::to_vec)
     }
 
     fn offset(&self, i: usize) -> Option<u64> {
         let offsets = Self::HEADER + Self::FANOUT + self.count * 24;
-        let small = u32_at(&self.map, offsets + i * 4)?;
+        let mut buf = [0u8; 8];
+        let small = u32_at(self.table.read(offsets + i * 4, &mut buf[..4])?, 0)?;
         if small & 0x8000_0000 == 0 {
             return Some(u64::from(small));
         }
         let large = offsets + self.count * 4 + (small & 0x7fff_ffff) as usize * 8;
-        let bytes = self.map.get(large..large + 8)?;
+        let bytes = self.table.read(large, &mut buf)?;
         Some(u64::from_be_bytes(bytes.try_into().ok()?))
     }
+}
+
+impl Table {
+    /// `buf.len()` bytes from `at`: in place when mapped, else read into `buf`.
+    fn read<'a>(&'a self, at: usize, buf: &'a mut [u8]) -> Option<&'a [u8]> {
+        match self {
+            Table::Mapped(map) => map.get(at..at.checked_add(buf.len())?),
+            #[cfg(unix)]
+            Table::Read(file) => {
+                use std::os::unix::fs::FileExt;
+                file.read_exact_at(buf, at as u64).ok()?;
+                Some(buf)
+            }
+            #[cfg(not(unix))]
+            Table::Read(_) => None,
+        }
+    }
+}
+
+/// Two ids. The first eight bytes nearly always decide: compared as one number
+/// rather than through a `memcmp` call.
+fn compare(here: &[u8], id: &[u8]) -> Ordering {
+    u64::from_be_bytes(here[..8].try_into().unwrap_or_default())
+        .cmp(&u64::from_be_bytes(id[..8].try_into().unwrap_or_default()))
+        .then_with(|| here[8..].cmp(&id[8..]))
 }
 
 fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
@@ -796,8 +846,19 @@ mod tests {
         assert_eq!(apply_delta(b"abc", &[3, 5, 1, b'x']), None);
     }
 
-    /// A version 2 index of `ids` (sorted) at `offsets`, built in memory.
+    /// A version 2 index of `ids` (sorted) at `offsets`, mapped.
     fn index_of(ids: &[[u8; 20]], offsets: &[u64]) -> Index {
+        let bytes = index_bytes(ids, offsets);
+        let mut map = memmap2::MmapMut::map_anon(bytes.len()).unwrap();
+        map.copy_from_slice(&bytes);
+        Index::new(
+            Table::Mapped(map.make_read_only().unwrap()),
+            bytes.len() as u64,
+        )
+        .unwrap()
+    }
+
+    fn index_bytes(ids: &[[u8; 20]], offsets: &[u64]) -> Vec<u8> {
         let mut bytes = Index::MAGIC.to_vec();
         bytes.extend(2u32.to_be_bytes());
         for b in 0..256 {
@@ -817,15 +878,14 @@ mod tests {
         }
         large.iter().for_each(|o| bytes.extend(o.to_be_bytes()));
         bytes.extend([0u8; 40]);
-        let mut map = memmap2::MmapMut::map_anon(bytes.len()).unwrap();
-        map.copy_from_slice(&bytes);
-        Index::new(map.make_read_only().unwrap()).unwrap()
+        bytes
     }
 
-    #[test]
-    fn a_large_index_finds_every_id_and_nothing_else() {
-        // 20,000 ids spread like hashes (about 80 per first byte, so the search
-        // estimates and gallops), with offsets past 4 GiB in the 8-byte table.
+    /// 20,000 ids spread like hashes (about 80 per first byte), plus `crowded` ids
+    /// in one first byte's range and packed into a small part of it, so that the
+    /// estimate misses the window and the search narrows and estimates again. About
+    /// a third of the offsets lie past 4 GiB (the 8-byte table).
+    fn hashlike_ids(crowded: usize) -> (Vec<[u8; 20]>, Vec<u64>) {
         let mut state = 0x9e37_79b9_7f4a_7c15u64;
         let mut next = || {
             state ^= state << 13;
@@ -833,12 +893,17 @@ mod tests {
             state ^= state << 17;
             state
         };
-        let mut ids: Vec<[u8; 20]> = (0..20_000)
-            .map(|_| {
+        let mut ids: Vec<[u8; 20]> = (0..20_000 + crowded)
+            .map(|k| {
                 let mut id = [0u8; 20];
                 for chunk in id.chunks_mut(8) {
                     let n = chunk.len();
                     chunk.copy_from_slice(&next().to_be_bytes()[..n]);
+                }
+                if k >= 20_000 {
+                    // All under 0x42 0x00..0x0f: the first sixteenth of that range.
+                    id[0] = 0x42;
+                    id[1] &= 0x0f;
                 }
                 id
             })
@@ -854,10 +919,13 @@ mod tests {
                 }
             })
             .collect();
-        let index = index_of(&ids, &offsets);
-        for (id, &offset) in ids.iter().zip(&offsets) {
-            assert_eq!(index.find(id), Some(offset));
-            for (byte, bit) in [(19, 1), (8, 0x10), (1, 0x80)] {
+        (ids, offsets)
+    }
+
+    fn finds_every_id_and_nothing_else(index: &Index, ids: &[[u8; 20]], offsets: &[u64]) {
+        for (id, &offset) in ids.iter().zip(offsets) {
+            assert_eq!(index.find(id), Some(offset), "{id:02x?}");
+            for (byte, bit) in [(19, 1), (8, 0x10), (1, 0x80), (1, 0x01)] {
                 let mut other = *id;
                 other[byte] ^= bit;
                 if ids.binary_search(&other).is_err() {
@@ -867,6 +935,50 @@ mod tests {
         }
         assert_eq!(index.find(&[0u8; 20]), None);
         assert_eq!(index.find(&[0xffu8; 20]), None);
+        let mut past_crowd = [0u8; 20];
+        past_crowd[0] = 0x42;
+        past_crowd[1] = 0xf0;
+        assert_eq!(index.find(&past_crowd), None);
+    }
+
+    #[test]
+    fn a_large_index_finds_every_id_and_nothing_else() {
+        let (ids, offsets) = hashlike_ids(0);
+        finds_every_id_and_nothing_else(&index_of(&ids, &offsets), &ids, &offsets);
+    }
+
+    /// 5,000 extra ids under one first byte, bunched: the first window misses.
+    #[test]
+    fn a_crowded_index_range_is_searched_again_within_the_window_ends() {
+        let (ids, offsets) = hashlike_ids(5_000);
+        finds_every_id_and_nothing_else(&index_of(&ids, &offsets), &ids, &offsets);
+    }
+
+    /// An index too large to map is read a window at a time, and answers the same.
+    #[test]
+    fn an_index_read_rather_than_mapped_answers_the_same() {
+        let dir = tempfile::tempdir().unwrap();
+        let (ids, offsets) = hashlike_ids(5_000);
+        let path = dir.path().join("test.idx");
+        std::fs::write(&path, index_bytes(&ids, &offsets)).unwrap();
+        let index = Index::open(&path, 1024).unwrap();
+        assert!(matches!(index.table, Table::Read(_)));
+        finds_every_id_and_nothing_else(&index, &ids, &offsets);
+        let mapped = Index::open(&path, u64::MAX).unwrap();
+        assert!(matches!(mapped.table, Table::Mapped(_)));
+        finds_every_id_and_nothing_else(&mapped, &ids, &offsets);
+    }
+
+    /// Ids out of order (a damaged index) may find nothing, but never panic.
+    #[test]
+    fn a_damaged_index_table_never_panics() {
+        let (mut ids, offsets) = hashlike_ids(5_000);
+        let probes = ids.clone();
+        ids.reverse();
+        let index = index_of(&ids, &offsets);
+        for id in &probes {
+            let _ = index.find(id);
+        }
     }
 
     #[test]
@@ -874,7 +986,7 @@ mod tests {
         let dir = repo(40, true);
         let packs = Packs::open(&dir.path().join(".git/objects"));
         let index = &packs.packs[0].index;
-        let listed: Vec<Vec<u8>> = (0..index.count).map(|i| index.id(i).to_vec()).collect();
+        let listed: Vec<Vec<u8>> = (0..index.count).map(|i| index.id(i)).collect();
         for (i, id) in listed.iter().enumerate() {
             assert_eq!(index.find(id), index.offset(i));
             let mut other = id.clone();
