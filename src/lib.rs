@@ -158,15 +158,17 @@ fn project_from_url(url: &str) -> Option<String> {
     (!name.is_empty()).then(|| name.to_string())
 }
 
-/// The resolved range and its classified changes.
-struct RangeData {
+/// The resolved range and its classified changes: packed (`commits::Changes`) as
+/// `read_range` returns them, which `scope` writes out one at a time, or unpacked
+/// (`RangeData::unpacked`) for the commands that work on the whole list.
+struct RangeData<C = Vec<Change>> {
     from: Option<(String, Oid)>,
     to: (String, Oid),
     previous: Option<ReleaseTag>,
     commits: Vec<git::Links>,
-    changes: Vec<Change>,
-    /// Each commit's whole message (same order) when asked for (`plan`) and the risk
-    /// engine can find something in it (`risk::MessageFilter`).
+    changes: C,
+    /// Once unpacked: each commit's whole message (same order) when asked for
+    /// (`plan`) and the risk engine can find something in it (`risk::MessageFilter`).
     messages: Vec<Option<Box<str>>>,
     /// Each commit's changed paths, when asked for (`plan`: the risk engine's evidence).
     paths: Option<Vec<git::Paths>>,
@@ -193,7 +195,7 @@ fn read_range(
     args: &RangeArgs,
     planned: Option<&Version>,
     with_paths: bool,
-) -> Result<RangeData> {
+) -> Result<RangeData<commits::Changes>> {
     let repo = &ws.repo;
     let to = repo.resolve(&args.to)?;
     let pattern = ws.config.tag_regex();
@@ -305,20 +307,11 @@ fn read_range(
         paths
     });
     let mut phase = progress::phase("classifying", Some(commits.len() as u64));
-    // The drafts are unpacked while the helper's last fallback diffs come in.
-    let keep = message_filter.is_some();
-    let ((fallback, by_helper), (drafts, messages)) = std::thread::scope(|s| {
-        let unpacking = s.spawn(move || unpack_drafts(packed, keep));
-        let fallback = match helper {
-            Some(helper) => repo.fallback_paths(&commits, &index, helper),
-            None => Default::default(),
-        };
-        let unpacked = unpacking
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        (fallback, unpacked)
-    });
-    let mut changes = classifier.finish(drafts, |i| {
+    let (fallback, by_helper) = match helper {
+        Some(helper) => repo.fallback_paths(&commits, &index, helper),
+        None => Default::default(),
+    };
+    let mut changes = classifier.finish(packed, |i| {
         let paths = match &paths {
             Some(all) => all[i].as_ref().ok(),
             None => fallback.get(&commits[i].oid).and_then(|p| p.as_ref().ok()),
@@ -342,30 +335,29 @@ fn read_range(
         previous,
         commits,
         changes,
-        messages,
+        messages: Vec::new(),
         paths,
         warnings,
         tagged,
     })
 }
 
-/// The walk's drafts unpacked, in order, each packed one freed as it goes; with
-/// `keep_messages`, the messages kept with them (same order). Two threads, each
-/// writing its half of the result, were measured no faster (100k commits, 21 rounds).
-fn unpack_drafts(
-    packed: Vec<commits::PackedDraft>,
-    keep_messages: bool,
-) -> (Vec<commits::Draft>, Vec<Option<Box<str>>>) {
-    let mut drafts = Vec::with_capacity(packed.len());
-    let mut messages = Vec::new();
-    for packed in packed {
-        let mut draft = packed.unpack();
-        if keep_messages {
-            messages.push(draft.take_message());
+impl RangeData<commits::Changes> {
+    /// The changes unpacked, with the messages their drafts kept.
+    fn unpacked(self) -> RangeData {
+        let (changes, messages) = self.changes.into_parts();
+        RangeData {
+            from: self.from,
+            to: self.to,
+            previous: self.previous,
+            commits: self.commits,
+            changes,
+            messages,
+            paths: self.paths,
+            warnings: self.warnings,
+            tagged: self.tagged,
         }
-        drafts.push(draft);
     }
-    (drafts, messages)
 }
 
 /// For each `Merge pull request` commit of the range (newest first), the range's
@@ -376,7 +368,7 @@ fn unpack_drafts(
 fn pull_request_branches(
     commits: &[git::Links],
     index: &git::Positions,
-    changes: &[Change],
+    changes: &commits::Changes,
 ) -> Vec<(usize, Vec<usize>)> {
     let read = |oid: Oid, _hidden: bool| -> std::result::Result<Option<git::walk::Visit>, ()> {
         Ok(index.get(&oid).map(|&i| git::walk::Visit {
@@ -387,8 +379,8 @@ fn pull_request_branches(
     };
     let mut taken = rustc_hash::FxHashSet::default();
     let mut merged = Vec::new();
-    for (i, (commit, change)) in commits.iter().zip(changes).enumerate() {
-        if commit.parents.len() < 2 || !commits::is_pull_request_merge(change) {
+    for (i, commit) in commits.iter().enumerate() {
+        if commit.parents.len() < 2 || !commits::is_pull_request_merge(changes.subject(i)) {
             continue;
         }
         let Ok(branch) =
@@ -411,11 +403,11 @@ fn pull_request_branches(
 struct ScopeJson {
     from: Option<RefId>,
     to: RefId,
-    changes: Vec<Change>,
+    changes: commits::Changes,
 }
 
 /// Written as serde_json writes the derived `Serialize`, but with the changes (most
-/// of a long range's output) rendered on every core.
+/// of a long range's output) unpacked and rendered on every core, a block at a time.
 impl WriteJson for ScopeJson {
     fn write_json(&self, out: &mut dyn Write) -> serde_json::Result<()> {
         let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
@@ -425,8 +417,8 @@ impl WriteJson for ScopeJson {
         out.write_all(b",\n  \"to\": ").map_err(io)?;
         json::write_pretty_at(&mut out, &self.to, 1)?;
         out.write_all(b",\n  \"changes\": ").map_err(io)?;
-        json::write_pretty_seq(&mut out, &self.changes, 1, |change, buf, depth| {
-            change.write_json(buf, depth);
+        json::write_pretty_seq(&mut out, self.changes.packed(), 1, |packed, buf, depth| {
+            packed.change().write_json(buf, depth);
             Ok(())
         })?;
         out.write_all(b"\n}").map_err(io)?;
@@ -457,7 +449,7 @@ fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<Ou
             })))
         }
         ScopeFormat::Markdown => {
-            let scope = Scope::from_changes(range.changes);
+            let scope = Scope::from_changes(range.changes.into_vec());
             let mut out = String::new();
             let from = range.from.as_ref().map_or("root", |f| f.0.as_str());
             out.push_str(&format!("# Changes {from}..{}\n", range.to.0));
@@ -530,7 +522,7 @@ fn next_version_command(
 ) -> Result<String> {
     let pre = pre.map(parse_pre).transpose()?;
     let ws = open(cwd, args.config.as_deref())?;
-    let range = read_range(&ws, args, None, false)?;
+    let range = read_range(&ws, args, None, false)?.unpacked();
     for w in &range.warnings {
         eprintln!("warning: {w}");
     }
@@ -686,7 +678,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
             }
         },
     };
-    let mut range = read_range(&ws, &args.range, requested.as_ref(), true)?;
+    let mut range = read_range(&ws, &args.range, requested.as_ref(), true)?.unpacked();
     let mut warnings = range.warnings.clone();
 
     // Pull requests: enrich the classified changes before anything is decided from them.
@@ -1324,7 +1316,7 @@ mod tests {
             let scope = ScopeJson {
                 from,
                 to: ref_id("main", Oid::ZERO_SHA1),
-                changes: changes[..n].to_vec(),
+                changes: changes[..n].to_vec().into(),
             };
             let mut written = Vec::new();
             scope.write_json(&mut written).unwrap();

@@ -22,6 +22,7 @@ use compact_str::CompactString;
 use regex::Regex;
 
 use super::config::Compiled;
+use super::packed::{Changes, PackedDraft};
 use super::parse::{self, Header, Message};
 use super::{Category, Change, CommitsConfig};
 use crate::git::Commit;
@@ -75,8 +76,11 @@ static DEFAULT_COMPILED: LazyLock<Option<Compiled>> =
 /// them), keeping their order. No path fallback: `Classifier::finish` takes paths.
 pub fn classify(commits: &[Commit], config: &CommitsConfig) -> Vec<Change> {
     let classifier = Classifier::new(config);
-    let drafts = commits.iter().map(|c| classifier.first_pass(c)).collect();
-    classifier.finish(drafts, |_| None)
+    let drafts = commits
+        .iter()
+        .map(|c| classifier.first_pass(c).pack())
+        .collect();
+    classifier.finish(drafts, |_| None).into_vec()
 }
 
 /// Classification in two steps, so that the per-commit step can run while the history
@@ -161,19 +165,19 @@ impl Classifier {
 
     /// The range-wide passes over `drafts` (one per commit of `commits`, same order):
     /// fixups folded, reverts cancelled, then the path fallback, which asks `paths_of`
-    /// for the changed paths of each commit still unclassified.
+    /// for the changed paths of each commit still unclassified. The drafts stay
+    /// packed: a pass unpacks only the commits it changes.
     pub fn finish(
         &self,
-        drafts: Vec<Draft>,
+        mut drafts: Vec<PackedDraft>,
         mut paths_of: impl FnMut(usize) -> Option<Vec<String>>,
-    ) -> Vec<Change> {
-        let mut items: Vec<Item> = drafts.into_iter().map(|d| d.item).collect();
-        fold_fixups(&mut items);
-        resolve_reverts(&mut items);
+    ) -> Changes {
+        fold_fixups(&mut drafts);
+        resolve_reverts(&mut drafts);
         let rules = self.compiled().map_or(&[][..], |c| &c.paths[..]);
         if !rules.is_empty() {
-            for (i, item) in items.iter_mut().enumerate() {
-                if item.change.category != Category::Unclassified {
+            for (i, draft) in drafts.iter_mut().enumerate() {
+                if !draft.is_unclassified() {
                     continue;
                 }
                 let Some(paths) = paths_of(i).filter(|p| !p.is_empty()) else {
@@ -183,18 +187,20 @@ impl Classifier {
                     .iter()
                     .find(|(set, _)| paths.iter().all(|p| set.is_match(p)))
                 {
-                    item.change.category = category.clone();
-                    item.change.classified_by = "paths";
+                    draft.update(|change| {
+                        change.category = category.clone();
+                        change.classified_by = "paths";
+                    });
                 }
             }
         }
-        items.into_iter().map(|i| i.change).collect()
+        Changes(drafts)
     }
 }
 
-/// Whether `change` is the merge commit of a pull request (`Merge pull request #N from ...`).
-pub fn is_pull_request_merge(change: &Change) -> bool {
-    merge_pr(&change.subject).is_some()
+/// Whether `subject` is a pull request's merge commit's (`Merge pull request #N from ...`).
+pub fn is_pull_request_merge(subject: &str) -> bool {
+    merge_pr(subject).is_some()
 }
 
 /// Folds the commits a merged pull request brought in (`merged`: the merge's index and
@@ -202,9 +208,10 @@ pub fn is_pull_request_merge(change: &Change) -> bool {
 /// PR title already lists the change, so the branch commits ("wip", "address review",
 /// the feature itself) are `skipped` instead of counted twice. A breaking change on
 /// the branch makes the merge breaking, with its migration note.
-pub fn fold_pull_request_commits(changes: &mut [Change], merged: &[(usize, Vec<usize>)]) {
+pub fn fold_pull_request_commits(changes: &mut Changes, merged: &[(usize, Vec<usize>)]) {
+    let drafts = &mut changes.0;
     for (m, members) in merged {
-        let Some(merge) = changes.get(*m) else {
+        let Some(merge) = drafts.get(*m).map(PackedDraft::change) else {
             continue;
         };
         if matches!(merge.category, Category::Skipped | Category::Reverted) {
@@ -213,10 +220,11 @@ pub fn fold_pull_request_commits(changes: &mut [Change], merged: &[(usize, Vec<u
         if merge.category == Category::Unclassified {
             // The pull request's title says nothing a reader can use: list its
             // commits one by one and treat the merge itself as plumbing.
-            let merge = &mut changes[*m];
-            merge.category = Category::Skipped;
-            merge.classified_by = "merge";
-            merge.note = Some("merge commit; the pull request's title is not a conventional commit, so its commits are listed one by one".into());
+            drafts[*m].update(|merge| {
+                merge.category = Category::Skipped;
+                merge.classified_by = "merge";
+                merge.note = Some("merge commit; the pull request's title is not a conventional commit, so its commits are listed one by one".into());
+            });
             continue;
         }
         let label = match merge.pr {
@@ -226,25 +234,31 @@ pub fn fold_pull_request_commits(changes: &mut [Change], merged: &[(usize, Vec<u
         let mut notes = Vec::new();
         let mut breaking = false;
         for &j in members {
-            let Some(change) = changes.get_mut(j) else {
+            let Some(draft) = drafts.get_mut(j) else {
                 continue;
             };
-            if j == *m || matches!(change.category, Category::Reverted | Category::Skipped) {
+            if j == *m {
                 continue;
             }
-            if change.breaking {
-                breaking = true;
-                notes.extend(change.breaking_note.clone());
-            }
-            change.category = Category::Skipped;
-            change.classified_by = "merge";
-            change.note = Some(label.clone());
+            draft.update(|change| {
+                if matches!(change.category, Category::Reverted | Category::Skipped) {
+                    return;
+                }
+                if change.breaking {
+                    breaking = true;
+                    notes.extend(change.breaking_note.clone());
+                }
+                change.category = Category::Skipped;
+                change.classified_by = "merge";
+                change.note = Some(label.clone());
+            });
         }
-        let merge = &mut changes[*m];
         if breaking {
-            merge.breaking = true;
-            notes.extend(merge.breaking_note.take());
-            merge.breaking_note = (!notes.is_empty()).then(|| notes.join("\n\n"));
+            drafts[*m].update(|merge| {
+                merge.breaking = true;
+                notes.extend(merge.breaking_note.take());
+                merge.breaking_note = (!notes.is_empty()).then(|| notes.join("\n\n"));
+            });
         }
     }
 }
@@ -528,10 +542,13 @@ fn authors(commit: &Commit) -> Vec<CompactString> {
 }
 
 /// Index of each subject (and, for merged PRs, title), for matching fixups and reverts.
-fn subjects<'a>(items: &'a [Item], wanted: &FxHashSet<&str>) -> HashMap<&'a str, Vec<usize>> {
+fn subjects<'a>(
+    drafts: &'a [PackedDraft],
+    wanted: &FxHashSet<&str>,
+) -> HashMap<&'a str, Vec<usize>> {
     let mut map: HashMap<&str, Vec<usize>> = HashMap::default();
-    for (i, item) in items.iter().enumerate() {
-        let (subject, summary) = (&*item.change.subject, &*item.change.summary);
+    for (i, draft) in drafts.iter().enumerate() {
+        let (_, summary, subject) = draft.head();
         if wanted.contains(subject) {
             map.entry(subject).or_default().push(i);
         }
@@ -551,33 +568,34 @@ fn nearest_older(candidates: Option<&Vec<usize>>, i: usize) -> Option<usize> {
     candidates.get(at).copied()
 }
 
-fn fold_fixups(items: &mut [Item]) {
-    let targets: FxHashSet<&str> = items
+fn fold_fixups(drafts: &mut [PackedDraft]) {
+    // Few commits are fixups: only they are unpacked.
+    let fixups: Vec<(usize, String)> = drafts
         .iter()
-        .filter_map(|item| match item.pending.as_deref() {
-            Some(Pending::Fixup { target }) => Some(target.as_str()),
+        .enumerate()
+        .filter(|(_, d)| d.is_fixup())
+        .filter_map(|(i, d)| match d.unpack().item.pending.map(|p| *p) {
+            Some(Pending::Fixup { target }) => Some((i, target)),
             _ => None,
         })
         .collect();
-    if targets.is_empty() {
+    if fixups.is_empty() {
         return;
     }
+    let targets: FxHashSet<&str> = fixups.iter().map(|(_, t)| t.as_str()).collect();
     let mut folded = Vec::new();
     {
-        let map = subjects(items, &targets);
-        for (i, item) in items.iter().enumerate() {
-            if let Some(Pending::Fixup { target }) = item.pending.as_deref() {
-                let found = nearest_older(map.get(target.as_str()), i).filter(|&j| {
-                    !matches!(items[j].pending.as_deref(), Some(Pending::Fixup { .. }))
-                });
-                if let Some(j) = found {
-                    folded.push((i, items[j].change.short_id.clone()));
-                }
+        let map = subjects(drafts, &targets);
+        for (i, target) in &fixups {
+            let found =
+                nearest_older(map.get(target.as_str()), *i).filter(|&j| !drafts[j].is_fixup());
+            if let Some(j) = found {
+                folded.push((*i, drafts[j].change().short_id));
             }
         }
     }
     for (i, short) in folded {
-        items[i].change.note = Some(format!("folded into {short}"));
+        drafts[i].update(|change| change.note = Some(format!("folded into {short}")));
     }
 }
 
@@ -586,47 +604,49 @@ fn fold_fixups(items: &mut [Item]) {
 /// A chain (A, B reverts A, C reverts B, ...) is settled by its length: an odd
 /// number of reverts leaves A undone (everything `reverted`), an even number
 /// restores A (A keeps its category; the reverts are `reverted`).
-fn resolve_reverts(items: &mut [Item]) {
-    let n = items.len();
-    let mut headers: FxHashSet<&str> = FxHashSet::default();
-    let mut full_ids: FxHashSet<&str> = FxHashSet::default();
-    let mut abbreviated = false;
-    for item in items.iter() {
-        if let Some(Pending::Revert { id, header }) = item.pending.as_deref() {
-            headers.insert(header.as_str());
-            match id {
-                Some(id) if id.len() < 40 => abbreviated = true,
-                Some(id) => {
-                    full_ids.insert(id.as_str());
-                }
-                None => {}
-            }
-        }
-    }
-    if headers.is_empty() {
+fn resolve_reverts(drafts: &mut [PackedDraft]) {
+    let n = drafts.len();
+    // Few commits are reverts: only they are unpacked.
+    let reverts: Vec<(usize, Option<String>, String)> = drafts
+        .iter()
+        .enumerate()
+        .filter(|(_, d)| d.is_revert())
+        .filter_map(|(i, d)| match d.unpack().item.pending.map(|p| *p) {
+            Some(Pending::Revert { id, header }) => Some((i, id, header)),
+            _ => None,
+        })
+        .collect();
+    if reverts.is_empty() {
         return;
     }
+    let headers: FxHashSet<&str> = reverts.iter().map(|(_, _, h)| h.as_str()).collect();
+    let full_ids: FxHashSet<&str> = reverts
+        .iter()
+        .filter_map(|(_, id, _)| id.as_deref().filter(|id| id.len() >= 40))
+        .collect();
+    let abbreviated = reverts
+        .iter()
+        .any(|(_, id, _)| id.as_ref().is_some_and(|id| id.len() < 40));
     let mut target: Vec<Option<usize>> = vec![None; n];
     {
-        let by_subject = subjects(items, &headers);
+        let by_subject = subjects(drafts, &headers);
         // Full ids by exact lookup; abbreviated ones (rare) by their 7-character
         // prefix bucket, which random commit ids keep tiny.
         let mut by_id: HashMap<&str, usize> = HashMap::default();
         let mut by_prefix: HashMap<&str, Vec<usize>> = HashMap::default();
-        for (i, item) in items.iter().enumerate() {
-            if full_ids.contains(&*item.change.id) {
-                by_id.insert(&*item.change.id, i);
+        for (i, draft) in drafts.iter().enumerate() {
+            let id = draft.id();
+            if full_ids.contains(id) {
+                by_id.insert(id, i);
             }
             if abbreviated {
-                if let Some(p) = item.change.id.get(..7) {
+                if let Some(p) = id.get(..7) {
                     by_prefix.entry(p).or_default().push(i);
                 }
             }
         }
-        for (i, item) in items.iter().enumerate() {
-            let Some(Pending::Revert { id, header }) = item.pending.as_deref() else {
-                continue;
-            };
+        for (i, id, header) in &reverts {
+            let i = *i;
             let by_id = id.as_deref().and_then(|id| {
                 if let Some(&j) = by_id.get(id) {
                     return (j > i).then_some(j);
@@ -636,7 +656,7 @@ fn resolve_reverts(items: &mut [Item]) {
                 candidates[at..]
                     .iter()
                     .copied()
-                    .find(|&j| items[j].change.id.starts_with(id))
+                    .find(|&j| drafts[j].id().starts_with(id))
             });
             target[i] = by_id.or_else(|| nearest_older(by_subject.get(header.as_str()), i));
         }
@@ -663,28 +683,30 @@ fn resolve_reverts(items: &mut [Item]) {
     }
     for i in 0..n {
         if let Some(t) = target[i] {
-            let short = items[t].change.short_id.clone();
-            let change = &mut items[i].change;
-            change.category = Category::Reverted;
-            change.classified_by = "revert";
-            change.note = Some(format!("reverts {short}"));
+            let short = drafts[t].change().short_id;
+            drafts[i].update(|change| {
+                change.category = Category::Reverted;
+                change.classified_by = "revert";
+                change.note = Some(format!("reverts {short}"));
+            });
         }
     }
     for (r, d) in chain_depth {
         // The first revert of the root: the nearest newer item targeting it.
         let reverter = reverter[r]
-            .map(|i| items[i].change.short_id.clone())
+            .map(|i| drafts[i].change().short_id)
             .unwrap_or_default();
-        let change = &mut items[r].change;
-        if d % 2 == 1 {
-            change.category = Category::Reverted;
-            change.classified_by = "revert";
-            change.note = Some(format!("reverted by {reverter}"));
-        } else {
-            change.note = Some(format!(
-                "reverted by {reverter} and restored within this release"
-            ));
-        }
+        drafts[r].update(|change| {
+            if d % 2 == 1 {
+                change.category = Category::Reverted;
+                change.classified_by = "revert";
+                change.note = Some(format!("reverted by {reverter}"));
+            } else {
+                change.note = Some(format!(
+                    "reverted by {reverter} and restored within this release"
+                ));
+            }
+        });
     }
 }
 
@@ -887,13 +909,14 @@ mod tests {
 
     #[test]
     fn a_pull_requests_branch_commits_fold_into_its_merge() {
-        let mut changes = run(&[
+        let mut changes = Changes::from(run(&[
             "Merge pull request #9 from octo/x\n\nfeat: search\n",
             "address review comments",
             "feat!: search\n\nBREAKING CHANGE: the index format changed\n",
             "fix: on main",
-        ]);
+        ]));
         fold_pull_request_commits(&mut changes, &[(0, vec![1, 2])]);
+        let changes = changes.into_vec();
         let cats: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
         assert_eq!(cats, ["features", "skipped", "skipped", "fixes"]);
         assert_eq!(
@@ -1013,8 +1036,11 @@ category = "operations"
             })
         };
         let classifier = Classifier::new(&CommitsConfig::default());
-        let drafts = commits.iter().map(|c| classifier.first_pass(c)).collect();
-        let changes = classifier.finish(drafts, paths);
+        let drafts = commits
+            .iter()
+            .map(|c| classifier.first_pass(c).pack())
+            .collect();
+        let changes = classifier.finish(drafts, paths).into_vec();
         let cats: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
         assert_eq!(cats, ["documentation", "tests", "unclassified", "other"]);
         assert_eq!(changes[0].classified_by, "paths");

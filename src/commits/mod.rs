@@ -18,7 +18,7 @@ use serde::{Serialize, Serializer};
 
 pub use classify::{classify, fold_pull_request_commits, is_pull_request_merge, Classifier, Draft};
 pub use config::{CommitsConfig, PathRule, Rule};
-pub use packed::PackedDraft;
+pub use packed::{Changes, PackedDraft};
 pub use version::{prerelease_number, suggest, Bump, BumpLevel, VersionRules};
 
 /// Where a change is listed. Serialized as the lower-case names of the JSON contract.
