@@ -633,14 +633,16 @@ fn resolve_reverts(drafts: &mut [PackedDraft]) {
         // Full ids by exact lookup; abbreviated ones (rare) by their 7-character
         // prefix bucket, which random commit ids keep tiny.
         let mut by_id: HashMap<&str, usize> = HashMap::default();
-        let mut by_prefix: HashMap<&str, Vec<usize>> = HashMap::default();
+        let mut by_prefix: HashMap<[u8; 7], Vec<usize>> = HashMap::default();
+        let prefix = |id: &str| -> Option<[u8; 7]> { id.as_bytes().get(..7)?.try_into().ok() };
         for (i, draft) in drafts.iter().enumerate() {
             let id = draft.id();
-            if full_ids.contains(id) {
-                by_id.insert(id, i);
+            let id = id.as_str();
+            if let Some(&full) = full_ids.get(id) {
+                by_id.insert(full, i);
             }
             if abbreviated {
-                if let Some(p) = id.get(..7) {
+                if let Some(p) = prefix(id) {
                     by_prefix.entry(p).or_default().push(i);
                 }
             }
@@ -651,12 +653,12 @@ fn resolve_reverts(drafts: &mut [PackedDraft]) {
                 if let Some(&j) = by_id.get(id) {
                     return (j > i).then_some(j);
                 }
-                let candidates = by_prefix.get(id.get(..7)?)?;
+                let candidates = by_prefix.get(&prefix(id)?)?;
                 let at = candidates.partition_point(|&j| j <= i);
                 candidates[at..]
                     .iter()
                     .copied()
-                    .find(|&j| drafts[j].id().starts_with(id))
+                    .find(|&j| drafts[j].id().as_str().starts_with(id))
             });
             target[i] = by_id.or_else(|| nearest_older(by_subject.get(header.as_str()), i));
         }

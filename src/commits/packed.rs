@@ -49,6 +49,13 @@ const FIXUP: u32 = 1 << 11;
 const MESSAGE: u32 = 1 << 12;
 /// The category is `Unclassified` (read by the path fallback without unpacking).
 const UNCLASSIFIED: u32 = 1 << 13;
+/// The id is 40 lower-case hex digits, stored as its 20 bytes.
+const BINARY_ID: u32 = 1 << 14;
+/// The short id is the id's first seven characters: not stored.
+const SHORT_ID_OF_ID: u32 = 1 << 15;
+/// The description is the end of the summary (`type(scope): description`): stored
+/// as its length.
+const DESCRIPTION_IN_SUMMARY: u32 = 1 << 16;
 /// Category is custom: its name follows.
 const CUSTOM: u8 = u8::MAX;
 
@@ -101,12 +108,22 @@ impl Draft {
         }
         set(MESSAGE, message.is_some());
         set(UNCLASSIFIED, category == Category::Unclassified);
+        let binary_id = hex_bytes(&id);
+        set(BINARY_ID, binary_id.is_some());
+        set(SHORT_ID_OF_ID, id.get(..7).is_some_and(|p| p == &*short_id));
+        set(
+            DESCRIPTION_IN_SUMMARY,
+            description.as_deref().is_some_and(|d| summary.ends_with(d)),
+        );
 
         let mut out = Writer(Vec::with_capacity(
             64 + id.len() + summary.len() + description.as_ref().map_or(0, |d| d.len()),
         ));
         out.number(u64::from(flags));
-        out.text(&id);
+        match binary_id {
+            Some(bytes) => out.0.extend_from_slice(&bytes),
+            None => out.text(&id),
+        }
         out.text(&summary);
         if flags & SUBJECT != 0 {
             out.text(&subject);
@@ -114,7 +131,14 @@ impl Draft {
         for text in [&kind, &scope].into_iter().flatten() {
             out.text(text);
         }
-        for text in [&description, &breaking_note, &note].into_iter().flatten() {
+        if let Some(description) = &description {
+            if flags & DESCRIPTION_IN_SUMMARY != 0 {
+                out.number(description.len() as u64);
+            } else {
+                out.text(description);
+            }
+        }
+        for text in [&breaking_note, &note].into_iter().flatten() {
             out.text(text);
         }
         match Category::BUILT_IN.iter().position(|c| *c == category) {
@@ -139,7 +163,9 @@ impl Draft {
         for author in &authors {
             out.text(author);
         }
-        out.text(&short_id);
+        if flags & SHORT_ID_OF_ID == 0 {
+            out.text(&short_id);
+        }
         // Zigzag: times before 1970 stay short too.
         out.number(((time << 1) ^ (time >> 63)) as u64);
         match pending.map(|p| *p) {
@@ -164,7 +190,7 @@ impl PackedDraft {
         let mut r = Reader(&self.0);
         let flags = r.number() as u32;
         let has = |bit: u32| flags & bit != 0;
-        let id: Arc<str> = r.text().into();
+        let id: Arc<str> = r.id(has(BINARY_ID)).as_str().into();
         let summary: Arc<str> = r.text().into();
         let subject = if has(SUBJECT) {
             r.text().into()
@@ -173,7 +199,17 @@ impl PackedDraft {
         };
         let kind = has(KIND).then(|| CompactString::from(r.text()));
         let scope = has(SCOPE).then(|| CompactString::from(r.text()));
-        let description = has(DESCRIPTION).then(|| r.text().to_string());
+        let description = has(DESCRIPTION).then(|| {
+            if has(DESCRIPTION_IN_SUMMARY) {
+                let len = (r.number() as usize).min(summary.len());
+                summary
+                    .get(summary.len() - len..)
+                    .unwrap_or_default()
+                    .to_string()
+            } else {
+                r.text().to_string()
+            }
+        });
         let breaking_note = has(BREAKING_NOTE).then(|| r.text().to_string());
         let note = has(NOTE).then(|| r.text().to_string());
         let category = match r.byte() {
@@ -191,7 +227,11 @@ impl PackedDraft {
         // Each author takes at least a byte: a damaged count cannot ask for more.
         let count = r.number().min(r.0.len() as u64);
         let authors = (0..count).map(|_| CompactString::from(r.text())).collect();
-        let short_id = CompactString::from(r.text());
+        let short_id = if has(SHORT_ID_OF_ID) {
+            id.get(..7).unwrap_or_default().into()
+        } else {
+            CompactString::from(r.text())
+        };
         let zigzag = r.number();
         let time = (zigzag >> 1) as i64 ^ -((zigzag & 1) as i64);
         let pending = if has(REVERT) {
@@ -309,10 +349,10 @@ impl PackedDraft {
     }
 
     /// The id, the summary and the subject (the summary's text when they are one).
-    pub(super) fn head(&self) -> (&str, &str, &str) {
+    pub(super) fn head(&self) -> (Id<'_>, &str, &str) {
         let mut r = Reader(&self.0);
         let flags = r.number() as u32;
-        let id = r.text();
+        let id = r.id(flags & BINARY_ID != 0);
         let summary = r.text();
         let subject = if flags & SUBJECT != 0 {
             r.text()
@@ -327,7 +367,7 @@ impl PackedDraft {
         self.unpack().item.change
     }
 
-    pub(super) fn id(&self) -> &str {
+    pub(super) fn id(&self) -> Id<'_> {
         self.head().0
     }
 
@@ -372,6 +412,42 @@ impl Writer {
     }
 }
 
+/// A commit id as packed: its text, or (nearly always) its 20 bytes, spelled out
+/// in hex on request.
+pub(super) enum Id<'a> {
+    Text(&'a str),
+    Hex([u8; 40]),
+}
+
+impl Id<'_> {
+    pub(super) fn as_str(&self) -> &str {
+        match self {
+            Id::Text(text) => text,
+            // Only hex digits were written.
+            Id::Hex(hex) => std::str::from_utf8(hex).unwrap_or_default(),
+        }
+    }
+}
+
+/// The 20 bytes of a 40-digit lower-case hex id (`None` for anything else, which is
+/// then stored as text and comes back exactly as it was).
+fn hex_bytes(id: &str) -> Option<[u8; 20]> {
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        _ => None,
+    };
+    let hex = id.as_bytes();
+    if hex.len() != 40 {
+        return None;
+    }
+    let mut bytes = [0u8; 20];
+    for (byte, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = digit(pair[0])? << 4 | digit(pair[1])?;
+    }
+    Some(bytes)
+}
+
 struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
@@ -393,6 +469,21 @@ impl<'a> Reader<'a> {
             }
         }
         n
+    }
+
+    fn id(&mut self, binary: bool) -> Id<'a> {
+        if !binary {
+            return Id::Text(self.text());
+        }
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [b'0'; 40];
+        let (bytes, rest) = self.0.split_at(self.0.len().min(20));
+        self.0 = rest;
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(bytes) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0xf)];
+        }
+        Id::Hex(hex)
     }
 
     fn text(&mut self) -> &'a str {
@@ -439,15 +530,31 @@ mod tests {
 
     prop_compose! {
         fn draft()(
-            (id, summary, subject, short_id) in (text(), text(), some_text(), text()),
+            // Ids as git writes them (40 lower-case hex digits, stored as bytes) or
+            // anything else (stored as text); short ids the id's first seven
+            // characters or not; descriptions the summary's end or not.
+            (id, summary, subject, short_id) in (
+                prop_oneof!["[0-9a-f]{40}", text(), "[0-9a-fA-F]{40}"],
+                text(),
+                some_text(),
+                prop::option::of(text()),
+            ),
             (kind, scope, description, breaking_note, note) in
-                (some_text(), some_text(), some_text(), some_text(), some_text()),
+                (some_text(), some_text(), prop::option::of(prop_oneof![text().prop_map(Some), Just(None)]), some_text(), some_text()),
             (conventional, breaking, pr, time) in
                 (any::<bool>(), any::<bool>(), any::<Option<u64>>(), any::<i64>()),
             (category, classified_by) in (category(), prop::sample::select(CLASSIFIED_BY.to_vec())),
             authors in prop::collection::vec(text(), 0..4),
             (pending, message) in (pending(), some_text()),
         ) -> Draft {
+            let short_id = short_id.unwrap_or_else(|| id.chars().take(7).collect());
+            // `Some(None)`: the description is the summary's last characters.
+            let description = description.map(|d| {
+                d.unwrap_or_else(|| {
+                    let chars = summary.chars().count();
+                    summary.chars().skip(chars / 3).collect()
+                })
+            });
             let summary: Arc<str> = summary.into();
             Draft {
                 item: Item {
@@ -495,7 +602,8 @@ mod tests {
             let fixup = matches!(pending, Some(Pending::Fixup { .. }));
             let revert = matches!(pending, Some(Pending::Revert { .. }));
             let packed = d.pack();
-            prop_assert_eq!(packed.id(), &*id);
+            let packed_id = packed.id();
+            prop_assert_eq!(packed_id.as_str(), &*id);
             prop_assert_eq!(packed.head().1, &*summary);
             prop_assert_eq!(packed.subject(), &*subject);
             prop_assert_eq!(packed.is_unclassified(), unclassified);
