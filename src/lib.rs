@@ -267,6 +267,13 @@ fn read_range(
     } = repo.walk_with(
         from.as_ref().map(|f| f.1),
         to,
+        // `plan` reads every commit's trees next, through a mapped index: the walk
+        // may as well map it too (`git::Lookups`).
+        if with_paths {
+            git::Lookups::Many
+        } else {
+            git::Lookups::PerCommit
+        },
         &mut || phase.inc(1),
         |commit| {
             let mut draft = classifier.first_pass(&commit);

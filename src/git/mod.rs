@@ -20,6 +20,7 @@ use crate::error::{Context, Error, Result};
 pub mod helper;
 mod object;
 mod pack;
+pub use pack::Lookups;
 pub mod walk;
 
 /// A walked range: its commits newest first, what `work` made of each (same order),
@@ -266,7 +267,9 @@ impl Repo {
 
     /// Commits reachable from `to` and not from `from`, newest first.
     pub fn walk(&self, from: Option<Oid>, to: Oid) -> Result<Vec<Commit>> {
-        Ok(self.walk_with(from, to, &mut || {}, |c| c)?.done)
+        Ok(self
+            .walk_with(from, to, Lookups::PerCommit, &mut || {}, |c| c)?
+            .done)
     }
 
     /// `walk`, also computing `work(commit)` for each commit of the range, and calling
@@ -278,11 +281,12 @@ impl Repo {
     /// whole, through libgit2 otherwise) stays on this thread, while `work` is pure
     /// (classifying messages), so on two cores it costs no wall time until it is
     /// slower than the reading. It may also drop what no later step needs (a message
-    /// already classified).
+    /// already classified). `lookups` says how the pack indexes are used next.
     pub fn walk_with<T: Send>(
         &self,
         from: Option<Oid>,
         to: Oid,
+        lookups: Lookups,
         on_commit: &mut dyn FnMut(),
         mut work: impl FnMut(Commit) -> T + Send,
     ) -> Result<Walked<T>> {
@@ -290,7 +294,7 @@ impl Repo {
         let shallow = self.inner.is_shallow();
         let odb = self.odb()?;
         // Commits stored whole in a pack are read without libgit2 (`pack`).
-        let mut packs = pack::Packs::open(&self.objects_dir());
+        let mut packs = pack::Packs::open(&self.objects_dir(), lookups);
         let mut scratch = Vec::new();
         let (order, mut read) = std::thread::scope(|scope| {
             // Bounded: should decoding fall behind the walk (the helper process takes
@@ -635,7 +639,10 @@ impl Repo {
     fn objects(&self) -> Result<Objects<'_>> {
         Ok(Objects {
             odb: self.odb()?,
-            packs: std::cell::RefCell::new(pack::Packs::open(&self.objects_dir())),
+            packs: std::cell::RefCell::new(pack::Packs::open(
+                &self.objects_dir(),
+                pack::Lookups::Many,
+            )),
         })
     }
 
