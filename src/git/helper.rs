@@ -331,7 +331,12 @@ fn read_answer(from: &mut impl BufRead, names: &mut PathNames) -> Option<Answer>
 /// The helper's side: answers requests from `input` on `output` until `input` ends.
 pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()> {
     let repo = Repo::discover(git_dir)?;
-    let objects = repo.objects()?;
+    // Opened at the first request: the path fallback's diffs (announced by their
+    // rules) are a few scattered commits of a range `scope` walks with its large pack
+    // indexes read rather than mapped, and so are they here (`Lookups`); `plan`'s
+    // bulk diffs keep them mapped.
+    let objects = std::cell::OnceCell::new();
+    let mut lookups = super::Lookups::Many;
     let mut cache = TreeCache::default();
     let mut out = BufWriter::with_capacity(1 << 16, output);
     let mut first = true;
@@ -354,6 +359,7 @@ pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()>
             if let Some(rules) = line.trim_end().strip_prefix("stop ") {
                 // Rules that do not compile only cost the early stop.
                 cache = TreeCache::stopping_at(PathRules::from_json(rules).map(Arc::new));
+                lookups = super::Lookups::PerCommit;
                 continue;
             }
         }
@@ -366,7 +372,14 @@ pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()>
         }
         let job = parse_request(line.trim_end())
             .ok_or_else(|| Error::input(format!("malformed request {line:?}")))?;
-        match repo.diff_job(&objects, &job, &mut cache) {
+        let objects = match objects.get() {
+            Some(objects) => objects,
+            None => {
+                let opened = repo.objects_for(lookups)?;
+                objects.get_or_init(|| opened)
+            }
+        };
+        match repo.diff_job(objects, &job, &mut cache) {
             Ok(paths) => {
                 writeln!(out, "{} {}", job.commit, paths.len()).map_err(write_error)?;
                 for p in paths {

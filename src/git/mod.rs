@@ -597,6 +597,19 @@ impl Repo {
             .runtime_context(|| format!("cannot read commit {commit}"))
     }
 
+    /// `tree_of`, read from the packs where the commit is stored whole: through
+    /// libgit2, the path fallback's parents (a few scattered commits of a long range)
+    /// made the helper map and touch the whole pack index (BENCHMARKS.md item 44).
+    fn tree_of_in(&self, objects: &Objects<'_>, commit: Oid) -> Result<Oid> {
+        let mut data = Vec::new();
+        if objects.packs.borrow_mut().read_commit(&commit, &mut data) {
+            if let Some(tree) = object::tree_field(&data) {
+                return Ok(tree);
+            }
+        }
+        self.tree_of(commit)
+    }
+
     fn diff_job<'r>(
         &'r self,
         objects: &'r Objects<'_>,
@@ -608,7 +621,7 @@ impl Repo {
             Parent::Merge => return Ok(Vec::new()),
             Parent::Root => None,
             Parent::Tree(tree) => Some(tree),
-            Parent::Commit(commit) => Some(self.tree_of(commit)?),
+            Parent::Commit(commit) => Some(self.tree_of_in(objects, commit)?),
         };
         let tree = cache
             .get(objects, job.tree)
@@ -637,12 +650,14 @@ impl Repo {
     /// The object database for reading trees: straight from the packs where the
     /// object is stored there (`pack`), through libgit2 otherwise.
     fn objects(&self) -> Result<Objects<'_>> {
+        self.objects_for(Lookups::Many)
+    }
+
+    /// `objects`, with the pack indexes opened for `lookups`.
+    fn objects_for(&self, lookups: Lookups) -> Result<Objects<'_>> {
         Ok(Objects {
             odb: self.odb()?,
-            packs: std::cell::RefCell::new(pack::Packs::open(
-                &self.objects_dir(),
-                pack::Lookups::Many,
-            )),
+            packs: std::cell::RefCell::new(pack::Packs::open(&self.objects_dir(), lookups)),
         })
     }
 

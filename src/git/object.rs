@@ -29,6 +29,13 @@ pub fn walk_fields(data: &[u8]) -> (i64, super::walk::Parents) {
     (time, parents)
 }
 
+/// The commit's tree, if its header names one.
+pub fn tree_field(data: &[u8]) -> Option<Oid> {
+    headers(data)
+        .find(|(key, _)| *key == b"tree")
+        .and_then(|(_, value)| parse_oid(value))
+}
+
 /// The whole commit, decoded lossily.
 pub fn commit(oid: Oid, data: &[u8]) -> Commit {
     let mut tree = Oid::ZERO_SHA1;
@@ -132,6 +139,18 @@ mod tests {
     const TREE: &str = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
     const P1: &str = "1111111111111111111111111111111111111111";
     const P2: &str = "2222222222222222222222222222222222222222";
+
+    #[test]
+    fn the_tree_field_is_the_header_s_not_the_message_s() {
+        let raw = format!("tree {TREE}\nparent {P1}\n\ntree {P2}\n");
+        assert_eq!(
+            tree_field(raw.as_bytes()),
+            Some(Oid::from_str(TREE).unwrap())
+        );
+        let raw = format!("parent {P1}\n\ntree {P2}\n");
+        assert_eq!(tree_field(raw.as_bytes()), None);
+        assert_eq!(tree_field(b"tree not-hex\n"), None);
+    }
 
     #[test]
     fn a_merge_with_a_signature_and_an_encoding() {

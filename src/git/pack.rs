@@ -87,7 +87,8 @@ enum Table {
 /// How an index will be used, which decides whether it is mapped (`Table`).
 #[derive(Clone, Copy)]
 pub enum Lookups {
-    /// One lookup per commit of the range (the walk): indexes over 64 MiB are read,
+    /// About one lookup per commit of the range (`scope`'s walk), or a few for each
+    /// of a scattered few (the path fallback's diffs): indexes over 64 MiB are read,
     /// not mapped. A hundred-thousand-commit repository's index (26 MB) is mapped:
     /// its pages cost little, and a system call per lookup would be a few percent
     /// of `scope`. A million-commit one (258 MB) is read: its pages would be most of
