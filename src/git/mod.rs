@@ -296,6 +296,9 @@ impl Repo {
         // Commits stored whole in a pack are read without libgit2 (`pack`).
         let mut packs = pack::Packs::open(&self.objects_dir(), lookups);
         let mut scratch = Vec::new();
+        // For each commit read, its position among those sent to be decoded.
+        const NOT_SENT: u32 = u32::MAX;
+        let (mut sent_as, mut sent) = (Vec::<u32>::new(), 0u32);
         let (order, mut read) = std::thread::scope(|scope| {
             // Bounded: should decoding fall behind the walk (the helper process takes
             // a core too), raw commits wait in a few megabytes, not in the whole range.
@@ -325,7 +328,7 @@ impl Repo {
                 ends: Vec::with_capacity(BATCH),
             };
             let mut batch = fresh();
-            let order = walk::limited(
+            let order = walk::limited_reads(
                 &[to],
                 from.as_slice(),
                 |oid, hidden| {
@@ -360,7 +363,10 @@ impl Repo {
                         }
                     }
                     let (time, parents) = object::walk_fields(&target[start..]);
+                    // The decoding thread keeps commits in the order they are sent.
+                    sent_as.push(if hidden { NOT_SENT } else { sent });
                     if !hidden {
+                        sent += 1;
                         batch.ends.push((oid, batch.bytes.len()));
                         if batch.ends.len() == BATCH {
                             let next = take_back.try_recv().unwrap_or_else(|_| fresh());
@@ -379,31 +385,32 @@ impl Repo {
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
             (order, read)
         });
-        let rank: Positions = order?.into_iter().zip(0..).collect();
+        let found = order?;
         let (commits, done) = &mut read;
         // Into walk order, in place (one copy of the range at a time); commits first
         // read as in range and then found excluded (clock skew) go last, and then go.
-        let mut order = vec![usize::MAX; rank.len()];
-        let mut dropped = Vec::new();
-        for (i, commit) in commits.iter().enumerate() {
-            match rank.get(&commit.oid) {
-                Some(&r) => order[r as usize] = i,
-                None => dropped.push(i),
+        let mut placed = vec![false; commits.len()];
+        let mut order: Vec<usize> = Vec::with_capacity(commits.len());
+        for read_as in found {
+            // Every commit found was sent (one read excluded stays excluded); were
+            // one not, it is left out rather than misplaced.
+            match sent_as.get(read_as as usize) {
+                Some(&i) if (i as usize) < commits.len() && !placed[i as usize] => {
+                    placed[i as usize] = true;
+                    order.push(i as usize);
+                }
+                _ => {}
             }
         }
-        // Every commit of the walk's order was read (as in range) exactly once, so
-        // no slot stays empty; were one to, it is left out rather than misplaced.
-        order.retain(|&i| i != usize::MAX);
+        drop(sent_as);
         let kept = order.len();
-        order.extend(dropped);
+        order.extend((0..commits.len()).filter(|&i| !placed[i]));
+        drop(placed);
         reorder(&mut order, commits, done);
+        drop(order);
         commits.truncate(kept);
         done.truncate(kept);
-        let index = if kept == rank.len() {
-            rank
-        } else {
-            index_of(commits)
-        };
+        let index = index_of(commits);
         let (commits, done) = read;
         Ok(Walked {
             commits,
@@ -1263,6 +1270,81 @@ mod tests {
             order[i + 1..].reverse();
         }
         assert_eq!(seen, 120);
+    }
+}
+
+#[cfg(test)]
+mod walk_with_tests {
+    use super::diff_tests::git;
+    use super::*;
+
+    fn oid(text: Vec<u8>) -> Oid {
+        Oid::from_str(String::from_utf8(text).unwrap().trim()).unwrap()
+    }
+
+    /// A commit with `parents`, committed at `date`, made with `git commit-tree`.
+    fn commit(dir: &Path, date: &str, message: &str, parents: &[Oid]) -> Oid {
+        let tree = oid(git(dir, &["write-tree"]));
+        let mut args = vec!["commit-tree".to_string(), tree.to_string()];
+        for p in parents {
+            args.extend(["-p".to_string(), p.to_string()]);
+        }
+        args.extend(["-m".to_string(), message.to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = std::process::Command::new("git")
+            .current_dir(dir)
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("GIT_CONFIG_GLOBAL", "/dev/null")
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .env("GIT_AUTHOR_DATE", date)
+            .env("GIT_COMMITTER_DATE", date)
+            .args(&args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        oid(out.stdout)
+    }
+
+    /// The excluded tip `from` is committed years before a commit it contains, which
+    /// the walk reaches first from `to` (through a merge) and reads as in range: that
+    /// commit and its parent are sent to be decoded, then found excluded when `from`
+    /// is popped. They must go, and the rest keep the walk's order with each commit's
+    /// work beside it, as `git rev-list` lists them.
+    #[test]
+    fn commits_read_as_in_range_and_then_excluded_are_dropped_and_the_rest_stay_in_order() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path();
+        git(dir, &["init", "-q", "-b", "main"]);
+        let c1 = commit(dir, "2026-01-01T00:00:00Z", "c1", &[]);
+        let c2 = commit(dir, "2026-01-03T00:00:00Z", "c2", &[c1]);
+        let from = commit(dir, "2019-01-01T00:00:00Z", "old tip", &[c2]);
+        let merge = commit(dir, "2026-01-05T00:00:00Z", "merge", &[c2, from]);
+        let side = commit(dir, "2026-01-04T00:00:00Z", "side", &[c1]);
+        let to = commit(dir, "2026-01-06T00:00:00Z", "top", &[merge, side]);
+        let range = format!("{from}..{to}");
+        let expected: Vec<Oid> = String::from_utf8(git(dir, &["rev-list", &range]))
+            .unwrap()
+            .lines()
+            .map(|l| Oid::from_str(l).unwrap())
+            .collect();
+        assert_eq!(expected, [to, merge, side]);
+
+        let repo = Repo::discover(dir).unwrap();
+        for lookups in [Lookups::PerCommit, Lookups::Many] {
+            let walked = repo
+                .walk_with(Some(from), to, lookups, &mut || {}, |c| c.oid)
+                .unwrap();
+            let order: Vec<Oid> = walked.commits.iter().map(|c| c.oid).collect();
+            assert_eq!(order, expected);
+            assert_eq!(walked.done, expected);
+            for (i, id) in expected.iter().enumerate() {
+                assert_eq!(walked.index.get(id), Some(&(i as u32)));
+            }
+            assert_eq!(walked.index.len(), expected.len());
+        }
     }
 }
 
