@@ -438,7 +438,7 @@ impl Repo {
         let tree_of = |oid: &Oid| index.get(oid).map(|&i| commits[i as usize].tree);
         let jobs: Vec<DiffJob> = commits.iter().map(|c| job(c, tree_of)).collect();
         let helper = helper::PathHelper::start(self, jobs.len());
-        let (paths, earlier) = self.diff_jobs(&jobs, helper, None, on_progress);
+        let (paths, earlier) = self.diff_jobs(&jobs, Lookups::Many, helper, None, on_progress);
         debug_assert!(earlier.answers.is_empty() && earlier.unanswered.is_empty());
         let by_helper = paths.iter().filter(|p| p.by_helper).count();
         (paths.into_iter().map(|p| p.paths).collect(), by_helper)
@@ -464,7 +464,10 @@ impl Repo {
         let jobs: Vec<DiffJob> = helper.take_backlog().iter().map(known_parent).collect();
         let stop = helper.stop_rules();
         let running = helper.is_running().then_some(helper);
-        let (paths, earlier) = self.diff_jobs(&jobs, running, stop.clone(), &mut |_| {});
+        // A few commits scattered over the range: the indexes are opened as the walk
+        // of `scope` opens them (`Lookups`).
+        let lookups = Lookups::PerCommit;
+        let (paths, earlier) = self.diff_jobs(&jobs, lookups, running, stop.clone(), &mut |_| {});
         let by_helper = paths.iter().filter(|p| p.by_helper).count() + earlier.answers.len();
         let mut all: FxHashMap<Oid, Paths> = jobs
             .iter()
@@ -479,7 +482,7 @@ impl Repo {
         );
         // Sent during the walk and never answered (the helper died): diffed here.
         let unanswered: Vec<DiffJob> = earlier.unanswered.iter().map(known_parent).collect();
-        let (paths, _) = self.diff_jobs(&unanswered, None, stop, &mut |_| {});
+        let (paths, _) = self.diff_jobs(&unanswered, lookups, None, stop, &mut |_| {});
         all.extend(
             unanswered
                 .iter()
@@ -489,18 +492,20 @@ impl Repo {
         (all, by_helper)
     }
 
-    /// Diffs `jobs`: here from the first, and by `helper` (if any) from the last, kept
+    /// Diffs `jobs` (reading the pack indexes as `lookups` says): here from the first,
+    /// and by `helper` (if any) from the last, kept
     /// `helper::ahead()` requests ahead, until the two meet. Results are in `jobs`'
     /// order; also returns what the helper answered or left unanswered of requests
     /// made before (during the walk).
     fn diff_jobs(
         &self,
         jobs: &[DiffJob],
+        lookups: Lookups,
         mut helper: Option<helper::PathHelper>,
         stop: Option<Arc<PathRules>>,
         on_progress: &mut dyn FnMut(usize),
     ) -> (Vec<Diffed>, Earlier) {
-        let objects = match self.objects() {
+        let objects = match self.objects_for(lookups) {
             Ok(objects) => objects,
             Err(e) => {
                 let message = e.to_string();
@@ -594,7 +599,11 @@ impl Repo {
             .find_commit(commit)
             .map_err(|e| Error::runtime(e.to_string()))?;
         let job = job(&Links::of(&Commit::read(&read)), |_| None);
-        self.diff_job(&self.objects()?, &job, &mut TreeCache::default())
+        self.diff_job(
+            &self.objects_for(Lookups::Many)?,
+            &job,
+            &mut TreeCache::default(),
+        )
     }
 
     fn tree_of(&self, commit: Oid) -> Result<Oid> {
@@ -655,12 +664,8 @@ impl Repo {
     }
 
     /// The object database for reading trees: straight from the packs where the
-    /// object is stored there (`pack`), through libgit2 otherwise.
-    fn objects(&self) -> Result<Objects<'_>> {
-        self.objects_for(Lookups::Many)
-    }
-
-    /// `objects`, with the pack indexes opened for `lookups`.
+    /// object is stored there (`pack`, its indexes opened for `lookups`), through
+    /// libgit2 otherwise.
     fn objects_for(&self, lookups: Lookups) -> Result<Objects<'_>> {
         Ok(Objects {
             odb: self.odb()?,
@@ -1541,7 +1546,7 @@ mod diff_tests {
         let docs = commit(dir, "documentation only");
 
         let repo = Repo::discover(dir).unwrap();
-        let objects = repo.objects().unwrap();
+        let objects = repo.objects_for(Lookups::Many).unwrap();
         let rules = |rules: &[&[&str]]| {
             let globs = rules
                 .iter()
