@@ -1280,7 +1280,7 @@ mod tests {
 
 #[cfg(test)]
 mod walk_with_tests {
-    use super::diff_tests::git;
+    use super::diff_tests::{git, git_dated};
     use super::*;
 
     fn oid(text: Vec<u8>) -> Oid {
@@ -1289,28 +1289,13 @@ mod walk_with_tests {
 
     /// A commit with `parents`, committed at `date`, made with `git commit-tree`.
     fn commit(dir: &Path, date: &str, message: &str, parents: &[Oid]) -> Oid {
-        let tree = oid(git(dir, &["write-tree"]));
-        let mut args = vec!["commit-tree".to_string(), tree.to_string()];
-        for p in parents {
-            args.extend(["-p".to_string(), p.to_string()]);
+        let tree = oid(git(dir, &["write-tree"])).to_string();
+        let parents: Vec<String> = parents.iter().map(Oid::to_string).collect();
+        let mut args = vec!["commit-tree", &tree, "-m", message];
+        for p in &parents {
+            args.extend(["-p", p]);
         }
-        args.extend(["-m".to_string(), message.to_string()]);
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = std::process::Command::new("git")
-            .current_dir(dir)
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_AUTHOR_NAME", "T")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "T")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .env("GIT_AUTHOR_DATE", date)
-            .env("GIT_COMMITTER_DATE", date)
-            .args(&args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        oid(out.stdout)
+        oid(git_dated(dir, Some(date), &args))
     }
 
     /// The excluded tip `from` is committed years before a commit it contains, which
@@ -1391,7 +1376,18 @@ mod diff_tests {
     use std::process::Command;
 
     pub(super) fn git(dir: &Path, args: &[&str]) -> Vec<u8> {
-        let out = Command::new("git")
+        git_dated(dir, None, args)
+    }
+
+    /// `git`, with the author and committer dates set to `date` when given.
+    pub(super) fn git_dated(dir: &Path, date: Option<&str>, args: &[&str]) -> Vec<u8> {
+        let mut command = Command::new("git");
+        if let Some(date) = date {
+            command
+                .env("GIT_AUTHOR_DATE", date)
+                .env("GIT_COMMITTER_DATE", date);
+        }
+        let out = command
             .current_dir(dir)
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
