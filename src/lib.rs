@@ -378,7 +378,7 @@ fn pull_request_branches(
     changes: &commits::Changes,
 ) -> Vec<(usize, Vec<usize>)> {
     let read = |oid: Oid, _hidden: bool| -> std::result::Result<Option<git::walk::Visit>, ()> {
-        Ok(index.get(&oid).map(|&i| git::walk::Visit {
+        Ok(index.get(commits, &oid).map(|i| git::walk::Visit {
             // Newest first by committer time already: the position stands in for it.
             time: -(i as i64),
             parents: commits[i as usize].parents.iter().copied().collect(),
@@ -397,7 +397,7 @@ fn pull_request_branches(
         };
         let members: Vec<usize> = branch
             .iter()
-            .filter_map(|oid| index.get(oid).map(|&j| j as usize))
+            .filter_map(|oid| index.get(commits, oid).map(|j| j as usize))
             .filter(|&j| taken.insert(j))
             .collect();
         merged.push((i, members));

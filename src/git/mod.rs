@@ -32,9 +32,47 @@ pub struct Walked<T> {
     pub index: Positions,
 }
 
-/// Commits' positions in a walked range, by id. `u32` positions: an entry takes 24
-/// bytes rather than 32 (a million-commit range holds two million buckets).
-pub type Positions = FxHashMap<Oid, u32>;
+/// Commits' positions in a walked range, by id: a table of positions into the
+/// range's `Links`, whose ids it compares, so a bucket takes 5 bytes where a map from
+/// id to position took 25 (52 MB for a million commits, beside the range itself).
+pub struct Positions {
+    table: hashbrown::HashTable<u32>,
+}
+
+impl Positions {
+    /// Each commit's position in `commits`.
+    pub fn of(commits: &[Links]) -> Positions {
+        let mut table = hashbrown::HashTable::with_capacity(commits.len());
+        for (i, commit) in commits.iter().enumerate() {
+            table.insert_unique(hash_of(&commit.oid), i as u32, |&j| {
+                hash_of(&commits[j as usize].oid)
+            });
+        }
+        Positions { table }
+    }
+
+    /// The position of `oid` in `commits` (the list these positions were made of).
+    pub fn get(&self, commits: &[Links], oid: &Oid) -> Option<u32> {
+        self.table
+            .find(hash_of(oid), |&i| {
+                commits.get(i as usize).is_some_and(|c| c.oid == *oid)
+            })
+            .copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.table.is_empty()
+    }
+}
+
+fn hash_of(oid: &Oid) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(oid)
+}
 
 /// How many batches of raw commits may wait to be decoded (about 80 KB each).
 const RAW_BATCHES_AHEAD: usize = 32;
@@ -410,7 +448,7 @@ impl Repo {
         drop(order);
         commits.truncate(kept);
         done.truncate(kept);
-        let index = index_of(commits);
+        let index = Positions::of(commits);
         let (commits, done) = read;
         Ok(Walked {
             commits,
@@ -435,7 +473,7 @@ impl Repo {
         index: &Positions,
         on_progress: &mut dyn FnMut(usize),
     ) -> (Vec<Paths>, usize) {
-        let tree_of = |oid: &Oid| index.get(oid).map(|&i| commits[i as usize].tree);
+        let tree_of = |oid: &Oid| index.get(commits, oid).map(|i| commits[i as usize].tree);
         let jobs: Vec<DiffJob> = commits.iter().map(|c| job(c, tree_of)).collect();
         let helper = helper::PathHelper::start(self, jobs.len());
         let (paths, earlier) = self.diff_jobs(&jobs, Lookups::Many, helper, None, on_progress);
@@ -455,7 +493,7 @@ impl Repo {
     ) -> (FxHashMap<Oid, Paths>, usize) {
         // Asked for during the walk with their parent commit; now every tree is known.
         let known_parent = |j: &DiffJob| match j.parent {
-            Parent::Commit(parent) => index.get(&parent).map_or(*j, |&i| DiffJob {
+            Parent::Commit(parent) => index.get(commits, &parent).map_or(*j, |i| DiffJob {
                 parent: Parent::Tree(commits[i as usize].tree),
                 ..*j
             }),
@@ -781,11 +819,6 @@ fn reorder<A, B>(order: &mut [usize], a: &mut [A], b: &mut [B]) {
             at = from;
         }
     }
-}
-
-/// Each commit's position in `commits`, by id (`Walked::index`).
-fn index_of(commits: &[Links]) -> Positions {
-    commits.iter().zip(0..).map(|(c, i)| (c.oid, i)).collect()
 }
 
 /// libgit2 settings for a read-only, history-sized workload (see BENCHMARKS.md):
@@ -1331,7 +1364,7 @@ mod walk_with_tests {
             assert_eq!(order, expected);
             assert_eq!(walked.done, expected);
             for (i, id) in expected.iter().enumerate() {
-                assert_eq!(walked.index.get(id), Some(&(i as u32)));
+                assert_eq!(walked.index.get(&walked.commits, id), Some(i as u32));
             }
             assert_eq!(walked.index.len(), expected.len());
         }
@@ -1501,7 +1534,7 @@ mod diff_tests {
             newest_first
         );
         let many: Vec<Vec<(char, String)>> = repo
-            .changed_paths_many(&walked, &index_of(&walked), &mut |_| {})
+            .changed_paths_many(&walked, &Positions::of(&walked), &mut |_| {})
             .0
             .into_iter()
             .map(|r| {
