@@ -282,14 +282,6 @@ impl PackedDraft {
 pub struct Changes(pub(super) Vec<PackedDraft>);
 
 impl Changes {
-    pub fn len(&self) -> usize {
-        self.0.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn subject(&self, i: usize) -> &str {
         self.0[i].subject()
     }

@@ -24,54 +24,36 @@ pub use pack::Lookups;
 pub mod walk;
 
 /// A walked range: its commits newest first, what `work` made of each (same order),
-/// and each commit's position by id (built for the walk's order anyway, and what the
-/// range-wide passes look commits up by).
+/// and each commit's position by id (what the range-wide passes look commits up by).
 pub struct Walked<T> {
     pub commits: Vec<Links>,
     pub done: Vec<T>,
     pub index: Positions,
 }
 
-/// Commits' positions in a walked range, by id: a table of positions into the
-/// range's `Links`, whose ids it compares, so a bucket takes 5 bytes where a map from
-/// id to position took 25 (52 MB for a million commits, beside the range itself).
-pub struct Positions {
-    table: hashbrown::HashTable<u32>,
-}
+/// Commits' positions in a walked range, by id (`walk::IdTable`: the ids are read
+/// from the range's `Links`).
+pub struct Positions(walk::IdTable);
 
 impl Positions {
     /// Each commit's position in `commits`.
     pub fn of(commits: &[Links]) -> Positions {
-        let mut table = hashbrown::HashTable::with_capacity(commits.len());
+        let mut table = walk::IdTable::with_capacity(commits.len());
         for (i, commit) in commits.iter().enumerate() {
-            table.insert_unique(hash_of(&commit.oid), i as u32, |&j| {
-                hash_of(&commits[j as usize].oid)
-            });
+            table.insert(&commit.oid, i as u32, |j| commits[j as usize].oid);
         }
-        Positions { table }
+        Positions(table)
     }
 
     /// The position of `oid` in `commits` (the list these positions were made of).
     pub fn get(&self, commits: &[Links], oid: &Oid) -> Option<u32> {
-        self.table
-            .find(hash_of(oid), |&i| {
-                commits.get(i as usize).is_some_and(|c| c.oid == *oid)
-            })
-            .copied()
+        self.0.find(oid, |i| commits.get(i as usize).map(|c| c.oid))
     }
 
-    pub fn len(&self) -> usize {
-        self.table.len()
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.0.len()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.table.is_empty()
-    }
-}
-
-fn hash_of(oid: &Oid) -> u64 {
-    use std::hash::BuildHasher;
-    rustc_hash::FxBuildHasher.hash_one(oid)
 }
 
 /// How many batches of raw commits may wait to be decoded (about 80 KB each).
@@ -531,10 +513,9 @@ impl Repo {
     }
 
     /// Diffs `jobs` (reading the pack indexes as `lookups` says): here from the first,
-    /// and by `helper` (if any) from the last, kept
-    /// `helper::ahead()` requests ahead, until the two meet. Results are in `jobs`'
-    /// order; also returns what the helper answered or left unanswered of requests
-    /// made before (during the walk).
+    /// and by `helper` (if any) from the last, kept `helper::ahead()` requests ahead,
+    /// until the two meet. Results are in `jobs`' order; also returns what the helper
+    /// answered or left unanswered of requests made before (during the walk).
     fn diff_jobs(
         &self,
         jobs: &[DiffJob],

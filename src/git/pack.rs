@@ -69,7 +69,6 @@ struct Index {
     table: Table,
     /// How many ids sort at or below each first byte (the index's fanout table).
     fanout: Box<[u32; 256]>,
-    count: usize,
 }
 
 /// Where an index's ids and offsets are read from.
@@ -466,14 +465,15 @@ impl Index {
         for (byte, n) in fanout.iter_mut().enumerate() {
             *n = u32_at(head, Self::HEADER + byte * 4)?;
         }
-        let count = fanout[255] as usize;
+        let index = Index { table, fanout };
         // ids, CRCs and 4-byte offsets, then the 8-byte offsets and two trailing ids.
-        let least = Self::HEADER + Self::FANOUT + count * (20 + 4 + 4) + 40;
-        (len >= least as u64).then_some(Index {
-            table,
-            fanout,
-            count,
-        })
+        let least = Self::HEADER + Self::FANOUT + index.count() * (20 + 4 + 4) + 40;
+        (len >= least as u64).then_some(index)
+    }
+
+    /// How many ids the index lists.
+    fn count(&self) -> usize {
+        self.fanout[255] as usize
     }
 
     /// Where `id` starts in the pack, if this index lists it.
@@ -485,7 +485,7 @@ impl Index {
     /// (libgit2's) costs a dozen. When the id lies outside the window, the window's
     /// ends narrow the range and the estimate is made again within it, now close.
     /// The window is a quarter of that square root on either side: read with `pread`,
-    /// the copy costs more than the odd second read (1M `scope`: 2.4 s less system
+    /// the copy costs more than the odd second read (1M `scope`: 2.5 s less system
     /// time than a window of the whole square root each side).
     fn find(&self, id: &[u8]) -> Option<u64> {
         let first = usize::from(id[0]);
@@ -494,7 +494,7 @@ impl Index {
         } else {
             self.fanout[first - 1] as usize
         };
-        let mut hi = (self.fanout[first] as usize).min(self.count);
+        let mut hi = (self.fanout[first] as usize).min(self.count());
         // Every id in `lo..hi` has its `prefix` in `lo_key..=hi_key`, and so has `id`.
         let (mut lo_key, mut hi_key) = (0u64, u64::MAX);
         let key = prefix(id);
@@ -543,13 +543,13 @@ impl Index {
     }
 
     fn offset(&self, i: usize) -> Option<u64> {
-        let offsets = Self::HEADER + Self::FANOUT + self.count * 24;
+        let offsets = Self::HEADER + Self::FANOUT + self.count() * 24;
         let mut buf = [0u8; 8];
         let small = u32_at(self.table.read(offsets + i * 4, &mut buf[..4])?, 0)?;
         if small & 0x8000_0000 == 0 {
             return Some(u64::from(small));
         }
-        let large = offsets + self.count * 4 + (small & 0x7fff_ffff) as usize * 8;
+        let large = offsets + self.count() * 4 + (small & 0x7fff_ffff) as usize * 8;
         let bytes = self.table.read(large, &mut buf)?;
         Some(u64::from_be_bytes(bytes.try_into().ok()?))
     }
@@ -1009,7 +1009,7 @@ mod tests {
         let dir = repo(40, true);
         let packs = Packs::open(&dir.path().join(".git/objects"), Lookups::Many);
         let index = &packs.packs[0].index;
-        let listed: Vec<Vec<u8>> = (0..index.count).map(|i| index.id(i)).collect();
+        let listed: Vec<Vec<u8>> = (0..index.count()).map(|i| index.id(i)).collect();
         for (i, id) in listed.iter().enumerate() {
             assert_eq!(index.find(id), index.offset(i));
             let mut other = id.clone();

@@ -125,7 +125,7 @@ fn run<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>>(
         read,
         nodes: Vec::new(),
         more_parents: FxHashMap::default(),
-        index: hashbrown::HashTable::new(),
+        index: IdTable::default(),
         heap: BinaryHeap::new(),
         seq: 0,
         live: 0,
@@ -184,15 +184,50 @@ fn run<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>>(
     Ok((walk, found))
 }
 
+/// Positions in a list of commits, found by id. Only the position is stored, and the
+/// id is read from the list: a bucket takes 5 bytes where a map from id to position
+/// takes 25, and a million commits need two million buckets (52 MB as a map). The
+/// walk's nodes are found this way, and so are a walked range's commits
+/// (`git::Positions`).
+#[derive(Default)]
+pub struct IdTable(hashbrown::HashTable<u32>);
+
+impl IdTable {
+    pub fn with_capacity(n: usize) -> IdTable {
+        IdTable(hashbrown::HashTable::with_capacity(n))
+    }
+
+    /// The position holding `oid`; `id_at(i)` is the id at position `i`, if any.
+    pub fn find(&self, oid: &Oid, id_at: impl Fn(u32) -> Option<Oid>) -> Option<u32> {
+        self.0
+            .find(hash_of(oid), |&i| id_at(i) == Some(*oid))
+            .copied()
+    }
+
+    /// Records `position` as holding `oid` (not recorded yet); `id_at(i)` is the id
+    /// at each position already recorded.
+    pub fn insert(&mut self, oid: &Oid, position: u32, id_at: impl Fn(u32) -> Oid) {
+        self.0
+            .insert_unique(hash_of(oid), position, |&i| hash_of(&id_at(i)));
+    }
+
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+fn hash_of(oid: &Oid) -> u64 {
+    FxBuildHasher.hash_one(oid)
+}
+
 struct Walk<R> {
     read: R,
     nodes: Vec<Node>,
     /// Parents past the second of popped commits, by position.
     more_parents: FxHashMap<usize, Vec<u32>>,
-    /// Positions in `nodes` by id. Only the position is stored (the id is the
-    /// node's): a bucket takes 5 bytes where a map from id to position took 25, and a
-    /// million-commit walk holds two million buckets (52 MB before).
-    index: hashbrown::HashTable<u32>,
+    /// Positions in `nodes` by id.
+    index: IdTable,
     heap: BinaryHeap<Queued>,
     seq: u64,
     /// Queued commits not (yet) known to be excluded.
@@ -203,9 +238,11 @@ impl<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>> Walk<R> {
     /// Reads `oid` unless already read, and queues it; its position, if it is part of
     /// the graph.
     fn visit(&mut self, oid: Oid, hidden: bool) -> Result<Option<usize>, E> {
-        let hash = FxBuildHasher.hash_one(oid);
         let nodes = &self.nodes;
-        if let Some(&i) = self.index.find(hash, |&i| nodes[i as usize].oid == oid) {
+        if let Some(i) = self
+            .index
+            .find(&oid, |i| nodes.get(i as usize).map(|n| n.oid))
+        {
             let i = i as usize;
             if hidden {
                 self.hide(i);
@@ -223,9 +260,7 @@ impl<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>> Walk<R> {
             popped: false,
         });
         let nodes = &self.nodes;
-        self.index.insert_unique(hash, i as u32, |&i| {
-            FxBuildHasher.hash_one(nodes[i as usize].oid)
-        });
+        self.index.insert(&oid, i as u32, |j| nodes[j as usize].oid);
         self.heap.push(Queued {
             time: visit.time,
             seq: Reverse(self.seq),

@@ -458,24 +458,14 @@ mod tests {
     fn a_message_the_filter_left_out_matches_nothing() {
         // The summary names an advisory the commit message did not (a pull request's
         // title): a message left out by the filter must not be replaced by it.
-        let summary: Arc<str> = "fix: patch CVE-2026-11111".into();
         let change = Change {
-            id: "a".repeat(40).into(),
             subject: "fix: patch the parser".into(),
-            summary,
-            conventional: true,
-            kind: Some("fix".into()),
-            scope: None,
-            breaking: false,
-            description: None,
-            category: crate::commits::Category::Fixes,
             pr: Some(7),
-            authors: Vec::new(),
-            short_id: "aaaaaaa".into(),
-            breaking_note: None,
-            time: 0,
-            classified_by: "type",
-            note: None,
+            ..rules::tests::change(
+                &"a".repeat(40),
+                "fix: patch CVE-2026-11111",
+                crate::commits::Category::Fixes,
+            )
         };
         let advisories = |filtered: bool| {
             let input = RiskInput {

@@ -769,7 +769,7 @@ pub fn labelled(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     use std::collections::BTreeMap;
@@ -778,7 +778,7 @@ mod tests {
     use crate::git::{DiffTotals, PathChange};
     use crate::risk::{CommitPaths, FileTexts, RuleConfig, RuleMatch};
 
-    fn change(id: &str, summary: &str, category: Category) -> Change {
+    pub(crate) fn change(id: &str, summary: &str, category: Category) -> Change {
         Change {
             id: id.into(),
             summary: summary.into(),
