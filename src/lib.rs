@@ -165,7 +165,8 @@ struct RangeData<C = Vec<Change>> {
     from: Option<(String, Oid)>,
     to: (String, Oid),
     previous: Option<ReleaseTag>,
-    commits: Vec<git::Links>,
+    /// How many commits the range has (its graph is let go once classified).
+    commits: usize,
     changes: C,
     /// Once unpacked: each commit's whole message (same order) when asked for
     /// (`plan`) and the risk engine can find something in it (`risk::MessageFilter`).
@@ -263,7 +264,6 @@ fn read_range(
     let git::Walked {
         commits,
         done: packed,
-        index,
     } = repo.walk_with(
         from.as_ref().map(|f| f.1),
         to,
@@ -307,7 +307,7 @@ fn read_range(
     let paths = with_paths.then(|| {
         let mut phase = progress::phase("reading changed paths", Some(commits.len() as u64));
         let (paths, by_helper) =
-            repo.changed_paths_many(&commits, &index, &mut |done| phase.set(done as u64));
+            repo.changed_paths_many(&commits, &mut |done| phase.set(done as u64));
         phase.finish_with(
             (by_helper > 0).then(|| format!("{by_helper} of them by a helper process")),
         );
@@ -315,20 +315,21 @@ fn read_range(
     });
     let mut phase = progress::phase("classifying", Some(commits.len() as u64));
     let (fallback, by_helper) = match helper {
-        Some(helper) => repo.fallback_paths(&commits, &index, helper),
+        Some(helper) => repo.fallback_paths(&commits, helper),
         None => Default::default(),
     };
     let mut changes = classifier.finish(packed, |i| {
         let paths = match &paths {
             Some(all) => all[i].as_ref().ok(),
-            None => fallback.get(&commits[i].oid).and_then(|p| p.as_ref().ok()),
+            None => fallback.get(&commits.oid(i)).and_then(|p| p.as_ref().ok()),
         };
         paths.map(|p| p.iter().map(|p| p.path.to_string()).collect())
     });
-    let merged = pull_request_branches(&commits, &index, &changes);
-    drop(index);
+    let merged = pull_request_branches(&commits, &changes);
+    let count = commits.len();
+    drop(commits);
     commits::fold_pull_request_commits(&mut changes, &merged);
-    phase.set(commits.len() as u64);
+    phase.set(count as u64);
     let diffed = fallback.len();
     phase.finish_with((diffed > 0).then(|| {
         format!(
@@ -340,7 +341,7 @@ fn read_range(
         from,
         to: (args.to.clone(), to),
         previous,
-        commits,
+        commits: count,
         changes,
         messages: Vec::new(),
         paths,
@@ -373,15 +374,18 @@ impl RangeData<commits::Changes> {
 /// range's own commits in memory: every path from a merge to a commit of the range
 /// stays inside the range, so no commit is read again.
 fn pull_request_branches(
-    commits: &[git::Links],
-    index: &git::Positions,
+    commits: &git::Commits,
     changes: &commits::Changes,
 ) -> Vec<(usize, Vec<usize>)> {
     let read = |oid: Oid, _hidden: bool| -> std::result::Result<Option<git::walk::Visit>, ()> {
-        Ok(index.get(commits, &oid).map(|i| git::walk::Visit {
-            // Newest first by committer time already: the position stands in for it.
-            time: -(i as i64),
-            parents: commits[i as usize].parents.iter().copied().collect(),
+        Ok(commits.position(&oid).map(|i| {
+            let links = commits.links(i as usize);
+            git::walk::Visit {
+                // Newest first by committer time already: the position stands in for it.
+                time: -(i as i64),
+                tree: links.tree,
+                parents: links.parents,
+            }
         }))
     };
     let mut taken = rustc_hash::FxHashSet::default();
@@ -397,7 +401,7 @@ fn pull_request_branches(
         };
         let members: Vec<usize> = branch
             .iter()
-            .filter_map(|oid| index.get(commits, oid).map(|j| j as usize))
+            .filter_map(|oid| commits.position(oid).map(|j| j as usize))
             .filter(|&j| taken.insert(j))
             .collect();
         merged.push((i, members));
@@ -757,9 +761,9 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     // Changed paths per commit: the risk engine's evidence. A commit whose trees
     // cannot be read (pruned or missing objects) loses its paths with one warning;
     // the plan goes on.
-    let mut phase = progress::phase("assessing risks", Some(range.commits.len() as u64));
+    let mut phase = progress::phase("assessing risks", Some(range.commits as u64));
     let results = range.paths.take().unwrap_or_default();
-    let mut commit_paths = Vec::with_capacity(range.commits.len());
+    let mut commit_paths = Vec::with_capacity(range.commits);
     // Distinct paths only: a long range touches the same files again and again.
     let mut distinct_paths = rustc_hash::FxHashSet::default();
     let mut unreadable = Vec::new();
@@ -879,11 +883,9 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         },
         &ws.config.risk,
     );
-    // The per-commit inputs of the risk engine are the bulk of a long range's memory;
-    // nothing after it reads the commits themselves either (only their count).
+    // The per-commit inputs of the risk engine are the bulk of a long range's memory.
     drop((messages, texts, commit_paths));
-    let commit_count = range.commits.len();
-    range.commits = Vec::new();
+    let commit_count = range.commits;
     phase.set(commit_count as u64);
     phase.finish();
     let strategy = risk::choose_strategy(&assessment, &ws.config.deploy);

@@ -23,36 +23,72 @@ mod pack;
 pub use pack::Lookups;
 pub mod walk;
 
-/// A walked range: its commits newest first, what `work` made of each (same order),
-/// and each commit's position by id (what the range-wide passes look commits up by).
+/// A walked range: its commits newest first, and what `work` made of each (same order).
 pub struct Walked<T> {
-    pub commits: Vec<Links>,
+    pub commits: Commits,
     pub done: Vec<T>,
-    pub index: Positions,
 }
 
-/// Commits' positions in a walked range, by id (`walk::IdTable`: the ids are read
-/// from the range's `Links`).
-pub struct Positions(walk::IdTable);
+/// A walked range's commits, newest first: each one's id, tree and parents, and its
+/// position by id (what the range-wide passes look commits up by). Read from the
+/// walk's own record of what it touched (`walk::Graph`), not copied out of it.
+pub struct Commits {
+    graph: walk::Graph,
+    /// The range position of each commit the walk touched (`NOT_IN_RANGE` for the
+    /// excluded ones); the graph's `found` holds the other direction.
+    at: Vec<u32>,
+}
 
-impl Positions {
-    /// Each commit's position in `commits`.
-    pub fn of(commits: &[Links]) -> Positions {
-        let mut table = walk::IdTable::with_capacity(commits.len());
-        for (i, commit) in commits.iter().enumerate() {
-            table.insert(&commit.oid, i as u32, |j| commits[j as usize].oid);
+const NOT_IN_RANGE: u32 = u32::MAX;
+
+impl Commits {
+    /// The range of `graph.found`.
+    fn of(graph: walk::Graph) -> Commits {
+        let mut at = vec![NOT_IN_RANGE; graph.touched()];
+        for (position, &i) in graph.found.iter().enumerate() {
+            at[i as usize] = position as u32;
         }
-        Positions(table)
+        Commits { graph, at }
     }
 
-    /// The position of `oid` in `commits` (the list these positions were made of).
-    pub fn get(&self, commits: &[Links], oid: &Oid) -> Option<u32> {
-        self.0.find(oid, |i| commits.get(i as usize).map(|c| c.oid))
+    pub fn len(&self) -> usize {
+        self.graph.found.len()
     }
 
-    #[cfg(test)]
-    fn len(&self) -> usize {
-        self.0.len()
+    pub fn is_empty(&self) -> bool {
+        self.graph.found.is_empty()
+    }
+
+    /// The id of the commit at `position`.
+    pub fn oid(&self, position: usize) -> Oid {
+        self.graph.oid(self.graph.found[position])
+    }
+
+    /// The commit at `position`: id, tree, parents.
+    pub fn links(&self, position: usize) -> Links {
+        let i = self.graph.found[position];
+        Links {
+            oid: self.graph.oid(i),
+            tree: self.graph.tree(i),
+            parents: self.graph.parents(i).map(|j| self.graph.oid(j)).collect(),
+        }
+    }
+
+    /// Every commit, newest first.
+    pub fn iter(&self) -> impl Iterator<Item = Links> + '_ {
+        (0..self.len()).map(|position| self.links(position))
+    }
+
+    /// The position of `oid` in the range.
+    pub fn position(&self, oid: &Oid) -> Option<u32> {
+        let i = self.graph.find(oid)?;
+        Some(self.at[i as usize]).filter(|&p| p != NOT_IN_RANGE)
+    }
+
+    /// The tree of `oid`, if it is in the range.
+    pub fn tree_of(&self, oid: &Oid) -> Option<Oid> {
+        let i = self.graph.find(oid)?;
+        (self.at[i as usize] != NOT_IN_RANGE).then(|| self.graph.tree(i))
     }
 }
 
@@ -113,15 +149,14 @@ impl Commit {
 }
 
 /// What the range-wide passes need of a walked commit: where it sits in the graph and
-/// its tree. The text (`Commit`) is `work`'s to keep or drop: holding every
-/// message, author and id of a million-commit range until the end cost about 100 MB
-/// that only the per-commit step reads.
+/// its tree (made on demand from `Commits`). The text (`Commit`) is `work`'s to keep or
+/// drop: holding every message, author and id of a million-commit range until the end
+/// cost about 100 MB that only the per-commit step reads.
 #[derive(Debug, Clone)]
 pub struct Links {
     pub oid: Oid,
     pub tree: Oid,
-    /// One parent inline (72 bytes a commit rather than 96); a merge's spill over.
-    pub parents: smallvec::SmallVec<[Oid; 1]>,
+    pub parents: walk::Parents,
 }
 
 impl Links {
@@ -129,7 +164,7 @@ impl Links {
         Links {
             oid: commit.oid,
             tree: commit.tree,
-            parents: smallvec::SmallVec::from_slice(&commit.parents),
+            parents: commit.parents.clone(),
         }
     }
 }
@@ -267,8 +302,8 @@ impl Repo {
         let mut queue = std::collections::BinaryHeap::new();
         let mut seen = std::collections::HashSet::new();
         let mut order = 0u64;
-        let (time, parents) = read(to)?;
-        queue.push((time, std::cmp::Reverse(order), to, parents));
+        let visit = read(to)?;
+        queue.push((visit.time, std::cmp::Reverse(order), to, visit.parents));
         seen.insert(to);
         while let Some((_, _, oid, parents)) = queue.pop() {
             if let Some(found) = tags.get(&oid).and_then(|t| t.iter().find(|t| accept(t))) {
@@ -277,8 +312,8 @@ impl Repo {
             for parent in parents {
                 if seen.insert(parent) {
                     order += 1;
-                    let (time, grandparents) = read(parent)?;
-                    queue.push((time, std::cmp::Reverse(order), parent, grandparents));
+                    let visit = read(parent)?;
+                    queue.push((visit.time, std::cmp::Reverse(order), parent, visit.parents));
                 }
             }
         }
@@ -319,7 +354,7 @@ impl Repo {
         // For each commit read, its position among those sent to be decoded.
         const NOT_SENT: u32 = u32::MAX;
         let (mut sent_as, mut sent) = (Vec::<u32>::new(), 0u32);
-        let (order, mut read) = std::thread::scope(|scope| {
+        let (graph, mut done) = std::thread::scope(|scope| {
             // Bounded: should decoding fall behind the walk (the helper process takes
             // a core too), raw commits wait in a few megabytes, not in the whole range.
             let (send, receive) = std::sync::mpsc::sync_channel::<RawBatch>(RAW_BATCHES_AHEAD);
@@ -328,30 +363,30 @@ impl Repo {
             // freeing) one buffer per commit.
             let (give_back, take_back) = std::sync::mpsc::channel::<RawBatch>();
             let worker = scope.spawn(move || {
-                let (mut commits, mut done) = (Vec::new(), Vec::new());
+                let mut done = Vec::new();
                 for mut batch in receive {
                     let mut start = 0;
                     for &(oid, end) in &batch.ends {
-                        let commit = object::commit(oid, &batch.bytes[start..end]);
+                        done.push(work(object::commit(oid, &batch.bytes[start..end])));
                         start = end;
-                        commits.push(Links::of(&commit));
-                        done.push(work(commit));
                     }
                     batch.bytes.clear();
                     batch.ends.clear();
                     let _ = give_back.send(batch);
                 }
-                (commits, done)
+                done
             });
             let fresh = || RawBatch {
                 bytes: Vec::new(),
                 ends: Vec::with_capacity(BATCH),
             };
             let mut batch = fresh();
-            let order = walk::limited_reads(
+            let graph = walk::graph(
                 &[to],
                 from.as_slice(),
                 |oid, hidden| {
+                    // One entry a call: the walk numbers commits by call.
+                    sent_as.push(NOT_SENT);
                     // The raw commit goes where it is needed: appended to the batch for
                     // the decoding thread, or (excluded) to a scratch buffer.
                     let target = if hidden {
@@ -382,10 +417,10 @@ impl Repo {
                             }
                         }
                     }
-                    let (time, parents) = object::walk_fields(&target[start..]);
+                    let visit = object::walk_fields(&target[start..]);
                     // The decoding thread keeps commits in the order they are sent.
-                    sent_as.push(if hidden { NOT_SENT } else { sent });
                     if !hidden {
+                        *sent_as.last_mut().expect("pushed above") = sent;
                         sent += 1;
                         batch.ends.push((oid, batch.bytes.len()));
                         if batch.ends.len() == BATCH {
@@ -394,48 +429,42 @@ impl Repo {
                             let _ = send.send(std::mem::replace(&mut batch, next));
                         }
                     }
-                    Ok(Some(walk::Visit { time, parents }))
+                    Ok(Some(visit))
                 },
                 on_commit,
             );
             let _ = send.send(batch);
             drop(send);
-            let read = worker
+            let done = worker
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            (order, read)
+            (graph, done)
         });
-        let found = order?;
-        let (commits, done) = &mut read;
+        let mut graph = graph?;
         // Into walk order, in place (one copy of the range at a time); commits first
         // read as in range and then found excluded (clock skew) go last, and then go.
-        let mut placed = vec![false; commits.len()];
-        let mut order: Vec<usize> = Vec::with_capacity(commits.len());
-        for read_as in found {
-            // Every commit found was sent (one read excluded stays excluded); were
-            // one not, it is left out rather than misplaced.
-            match sent_as.get(read_as as usize) {
-                Some(&i) if (i as usize) < commits.len() && !placed[i as usize] => {
-                    placed[i as usize] = true;
-                    order.push(i as usize);
-                }
-                _ => {}
+        let mut placed = vec![false; done.len()];
+        let mut order: Vec<usize> = Vec::with_capacity(done.len());
+        // Every commit found was sent (one read excluded stays excluded); were one
+        // not, it is left out rather than misplaced.
+        graph.found.retain(|&i| match sent_as.get(i as usize) {
+            Some(&sent) if (sent as usize) < done.len() && !placed[sent as usize] => {
+                placed[sent as usize] = true;
+                order.push(sent as usize);
+                true
             }
-        }
+            _ => false,
+        });
         drop(sent_as);
         let kept = order.len();
-        order.extend((0..commits.len()).filter(|&i| !placed[i]));
+        order.extend((0..done.len()).filter(|&i| !placed[i]));
         drop(placed);
-        reorder(&mut order, commits, done);
+        reorder(&mut order, &mut done);
         drop(order);
-        commits.truncate(kept);
         done.truncate(kept);
-        let index = Positions::of(commits);
-        let (commits, done) = read;
         Ok(Walked {
-            commits,
+            commits: Commits::of(graph),
             done,
-            index,
         })
     }
 
@@ -451,12 +480,11 @@ impl Repo {
     /// Also returns how many commits the helper diffed.
     pub fn changed_paths_many(
         &self,
-        commits: &[Links],
-        index: &Positions,
+        commits: &Commits,
         on_progress: &mut dyn FnMut(usize),
     ) -> (Vec<Paths>, usize) {
-        let tree_of = |oid: &Oid| index.get(commits, oid).map(|i| commits[i as usize].tree);
-        let jobs: Vec<DiffJob> = commits.iter().map(|c| job(c, tree_of)).collect();
+        let tree_of = |oid: &Oid| commits.tree_of(oid);
+        let jobs: Vec<DiffJob> = commits.iter().map(|c| job(&c, tree_of)).collect();
         let helper = helper::PathHelper::start(self, jobs.len());
         let (paths, earlier) = self.diff_jobs(&jobs, Lookups::Many, helper, None, on_progress);
         debug_assert!(earlier.answers.is_empty() && earlier.unanswered.is_empty());
@@ -469,14 +497,13 @@ impl Repo {
     /// helper from both ends. Also returns how many the helper diffed.
     pub fn fallback_paths(
         &self,
-        commits: &[Links],
-        index: &Positions,
+        commits: &Commits,
         mut helper: helper::PathHelper,
     ) -> (FxHashMap<Oid, Paths>, usize) {
         // Asked for during the walk with their parent commit; now every tree is known.
         let known_parent = |j: &DiffJob| match j.parent {
-            Parent::Commit(parent) => index.get(commits, &parent).map_or(*j, |i| DiffJob {
-                parent: Parent::Tree(commits[i as usize].tree),
+            Parent::Commit(parent) => commits.tree_of(&parent).map_or(*j, |tree| DiffJob {
+                parent: Parent::Tree(tree),
                 ..*j
             }),
             _ => *j,
@@ -783,9 +810,9 @@ impl Snapshot<'_> {
     }
 }
 
-/// Moves `a[order[k]]` and `b[order[k]]` to position `k`, in place, following the
-/// permutation's cycles (`order` is left scrambled).
-fn reorder<A, B>(order: &mut [usize], a: &mut [A], b: &mut [B]) {
+/// Moves `a[order[k]]` to position `k`, in place, following the permutation's cycles
+/// (`order` is left scrambled).
+fn reorder<A>(order: &mut [usize], a: &mut [A]) {
     const DONE: usize = usize::MAX;
     for start in 0..order.len() {
         let mut at = start;
@@ -796,7 +823,6 @@ fn reorder<A, B>(order: &mut [usize], a: &mut [A], b: &mut [B]) {
                 break;
             }
             a.swap(at, from);
-            b.swap(at, from);
             at = from;
         }
     }
@@ -1268,17 +1294,14 @@ mod tests {
     }
 
     #[test]
-    fn reorder_applies_one_permutation_to_both_sides() {
+    fn reorder_applies_the_permutation() {
         // Every permutation of five elements, with cycles of every length.
         let mut order: Vec<usize> = (0..5).collect();
         let mut seen = 0;
         loop {
-            let mut a: Vec<char> = "abcde".chars().collect();
-            let mut b: Vec<usize> = (0..5).collect();
-            let want: String = order.iter().map(|&i| a[i]).collect();
-            reorder(&mut order.clone(), &mut a, &mut b);
-            assert_eq!(a.iter().collect::<String>(), want);
-            assert_eq!(b, order);
+            let mut a: Vec<usize> = (0..5).collect();
+            reorder(&mut order.clone(), &mut a);
+            assert_eq!(a, order);
             seen += 1;
             // Next permutation in lexicographic order.
             let Some(i) = (0..4).rev().find(|&i| order[i] < order[i + 1]) else {
@@ -1345,9 +1368,25 @@ mod walk_with_tests {
             assert_eq!(order, expected);
             assert_eq!(walked.done, expected);
             for (i, id) in expected.iter().enumerate() {
-                assert_eq!(walked.index.get(&walked.commits, id), Some(i as u32));
+                assert_eq!(walked.commits.position(id), Some(i as u32));
+                assert_eq!(walked.commits.oid(i), *id);
             }
-            assert_eq!(walked.index.len(), expected.len());
+            // Read, then excluded: not in the range.
+            for id in [from, c2, c1] {
+                assert_eq!(walked.commits.position(&id), None);
+                assert_eq!(walked.commits.tree_of(&id), None);
+            }
+            // Trees and parents (in the commit's order) as git has them.
+            let raw = repo.raw();
+            for (links, id) in walked.commits.iter().zip(&expected) {
+                let commit = raw.find_commit(*id).unwrap();
+                assert_eq!(links.tree, commit.tree_id());
+                assert_eq!(walked.commits.tree_of(id), Some(commit.tree_id()));
+                assert_eq!(
+                    links.parents.to_vec(),
+                    commit.parent_ids().collect::<Vec<_>>()
+                );
+            }
         }
     }
 }
@@ -1504,18 +1543,22 @@ mod diff_tests {
         }
         // The batch API returns the same, in order.
         let newest_first: Vec<Oid> = ids.iter().rev().copied().collect();
-        let walked: Vec<Links> = repo
-            .walk(None, *ids.last().unwrap())
+        let walked = repo
+            .walk_with(
+                None,
+                *ids.last().unwrap(),
+                Lookups::Many,
+                &mut || {},
+                |_| (),
+            )
             .unwrap()
-            .iter()
-            .map(Links::of)
-            .collect();
+            .commits;
         assert_eq!(
             walked.iter().map(|c| c.oid).collect::<Vec<_>>(),
             newest_first
         );
         let many: Vec<Vec<(char, String)>> = repo
-            .changed_paths_many(&walked, &Positions::of(&walked), &mut |_| {})
+            .changed_paths_many(&walked, &mut |_| {})
             .0
             .into_iter()
             .map(|r| {

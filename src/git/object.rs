@@ -15,18 +15,23 @@ use git2::Oid;
 
 use super::Commit;
 
-/// What the walk needs: committer time (seconds, 0 if unreadable) and parents.
-pub fn walk_fields(data: &[u8]) -> (i64, super::walk::Parents) {
-    let mut time = 0;
-    let mut parents = super::walk::Parents::new();
+/// What the walk needs: committer time (seconds, 0 if unreadable), tree (zero if
+/// unreadable) and parents.
+pub fn walk_fields(data: &[u8]) -> super::walk::Visit {
+    let mut visit = super::walk::Visit {
+        time: 0,
+        tree: Oid::ZERO_SHA1,
+        parents: super::walk::Parents::new(),
+    };
     for (key, value) in headers(data) {
         match key {
-            b"parent" => parents.extend(parse_oid(value)),
-            b"committer" => time = signature(value).2,
+            b"tree" => visit.tree = parse_oid(value).unwrap_or(Oid::ZERO_SHA1),
+            b"parent" => visit.parents.extend(parse_oid(value)),
+            b"committer" => visit.time = signature(value).2,
             _ => {}
         }
     }
-    (time, parents)
+    visit
 }
 
 /// The commit's tree, if its header names one.
@@ -157,10 +162,11 @@ mod tests {
         let raw = format!(
             "tree {TREE}\nparent {P1}\nparent {P2}\nauthor Ada  Lovelace <ada@example.com> 1700000000 +0100\ncommitter Bot <bot@example.com> 1700000500 -0700\nencoding ISO-8859-1\ngpgsig -----BEGIN PGP SIGNATURE-----\n \n parent {TREE}\n -----END PGP SIGNATURE-----\n\n\nfeat: caf\u{e9}\n\nbody\n"
         );
-        let (time, parents) = walk_fields(raw.as_bytes());
-        assert_eq!(time, 1_700_000_500);
+        let visit = walk_fields(raw.as_bytes());
+        assert_eq!(visit.time, 1_700_000_500);
+        assert_eq!(visit.tree, Oid::from_str(TREE).unwrap());
         let want = [Oid::from_str(P1).unwrap(), Oid::from_str(P2).unwrap()];
-        assert_eq!(parents.as_slice(), want);
+        assert_eq!(visit.parents.as_slice(), want);
         let oid = Oid::from_str(P2).unwrap();
         let c = commit(oid, raw.as_bytes());
         assert_eq!(&*c.id, P2);
@@ -184,9 +190,9 @@ mod tests {
             b"author A <a@b> notatime +0000\ncommitter C <c@d>\n\n\xff\xfe",
             b"parent 1234\n\n",
         ] {
-            let (time, parents) = walk_fields(raw);
-            assert_eq!(time, 0);
-            assert!(parents.is_empty());
+            let visit = walk_fields(raw);
+            assert_eq!((visit.time, visit.tree), (0, Oid::ZERO_SHA1));
+            assert!(visit.parents.is_empty());
             let c = commit(Oid::ZERO_SHA1, raw);
             assert_eq!(c.tree, Oid::ZERO_SHA1);
             assert_eq!(c.time, 0);

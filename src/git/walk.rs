@@ -23,10 +23,12 @@ use git2::Oid;
 /// walking thread before).
 pub type Parents = smallvec::SmallVec<[Oid; 2]>;
 
-/// What the walk needs of one commit: when it was committed and its parents.
+/// What the walk needs of one commit: when it was committed and its parents; and its
+/// tree, which the walk keeps for the caller (`Graph::tree`).
 pub struct Visit {
     /// Committer time, seconds since the epoch (git log's order).
     pub time: i64,
+    pub tree: Oid,
     pub parents: Parents,
 }
 
@@ -35,12 +37,15 @@ pub struct Visit {
 const SLOP: u32 = 5;
 
 /// A commit the walk has read. Its parents' ids wait in the queue with it (`Queued`);
-/// once it is popped, only their positions stay (what `hide` follows): 32 bytes a
-/// commit instead of 80, on a walk that holds every commit of the range.
+/// once it is popped, only their positions stay (what `hide` follows, and what the
+/// range's links are read from after the walk: `Graph`). 52 bytes a commit; the walk
+/// and a separate list of each commit's id, tree and parents took 104.
 struct Node {
     oid: Oid,
+    /// `Oid::ZERO_SHA1` for a commit not in the graph (`read` answered `None`).
+    tree: Oid,
     /// The first two parents' positions in `nodes` (`NONE` where absent); more
-    /// (an octopus merge) go to `Walk::more_parents`.
+    /// (an octopus merge) go to `Graph::more_parents`.
     parents: [u32; 2],
     hidden: bool,
     popped: bool,
@@ -52,7 +57,7 @@ const NONE: u32 = u32::MAX;
 struct Queued {
     time: i64,
     seq: Reverse<u64>,
-    node: usize,
+    node: u32,
     parents: Parents,
 }
 
@@ -93,39 +98,24 @@ pub fn limited<E>(
     read: impl FnMut(Oid, bool) -> Result<Option<Visit>, E>,
     on_found: impl FnMut(),
 ) -> Result<Vec<Oid>, E> {
-    let (walk, found) = run(include, exclude, read, on_found)?;
-    Ok(found
-        .into_iter()
-        .map(|i| walk.nodes[i as usize].oid)
-        .collect())
+    let graph = graph(include, exclude, read, on_found)?;
+    Ok(graph.found.iter().map(|&i| graph.oid(i)).collect())
 }
 
-/// `limited`, with each commit given as the number of the `read` call that answered
-/// it (counting only the calls that returned `Some`, from 0): a caller that keeps
-/// something per read finds it by that number, without an index of ids (a million
-/// commits' index took 52 MB at the walk's peak).
-pub fn limited_reads<E>(
+/// `limited`, keeping what the walk learnt: every commit it touched, numbered by the
+/// `read` call that answered it (from 0), with its tree and its parents, and the
+/// commits found as those numbers. A caller that keeps something per read finds it
+/// by that number, and the range's ids, trees and parents need no second list (a
+/// million commits' list took 75 MB beside the walk's own 34).
+pub fn graph<E>(
     include: &[Oid],
     exclude: &[Oid],
     read: impl FnMut(Oid, bool) -> Result<Option<Visit>, E>,
-    on_found: impl FnMut(),
-) -> Result<Vec<u32>, E> {
-    Ok(run(include, exclude, read, on_found)?.1)
-}
-
-/// The walk itself: the positions in `nodes` (the order `read` answered) of the
-/// commits found, newest first.
-fn run<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>>(
-    include: &[Oid],
-    exclude: &[Oid],
-    read: R,
     mut on_found: impl FnMut(),
-) -> Result<(Walk<R>, Vec<u32>), E> {
+) -> Result<Graph, E> {
     let mut walk = Walk {
         read,
-        nodes: Vec::new(),
-        more_parents: FxHashMap::default(),
-        index: IdTable::default(),
+        graph: Graph::default(),
         heap: BinaryHeap::new(),
         seq: 0,
         live: 0,
@@ -146,24 +136,21 @@ fn run<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>>(
         ..
     }) = walk.heap.pop()
     {
-        walk.nodes[i].popped = true;
-        let hidden = walk.nodes[i].hidden;
+        let node = &mut walk.graph.nodes[i as usize];
+        node.popped = true;
+        let hidden = node.hidden;
         if !hidden {
             walk.live -= 1;
-            found.push(i as u32);
+            found.push(i);
             last_time = time;
             on_found();
         }
-        let mut k = 0;
-        for parent in parents {
-            let Some(j) = walk.visit(parent, hidden)? else {
-                continue;
-            };
-            match walk.nodes[i].parents.get_mut(k) {
-                Some(slot) => *slot = j as u32,
-                None => walk.more_parents.entry(i).or_default().push(j as u32),
+        for (k, parent) in parents.into_iter().enumerate() {
+            let j = walk.visit(parent, hidden)?;
+            match walk.graph.nodes[i as usize].parents.get_mut(k) {
+                Some(slot) => *slot = j,
+                None => walk.graph.more_parents.entry(i).or_default().push(j),
             }
-            k += 1;
         }
         if walk.live == 0 {
             // Only excluded commits are queued. One newer than the last commit found
@@ -180,25 +167,71 @@ fn run<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>>(
             }
         }
     }
-    found.retain(|&i| !walk.nodes[i as usize].hidden);
-    Ok((walk, found))
+    let mut graph = walk.graph;
+    found.retain(|&i| !graph.nodes[i as usize].hidden);
+    graph.found = found;
+    Ok(graph)
+}
+
+/// What a walk touched (`graph`): each commit by the number of the `read` call that
+/// answered it, with its id, its tree and its parents (those of the commits whose
+/// parents were reached: every commit found, and excluded ones above the boundary).
+#[derive(Default)]
+pub struct Graph {
+    nodes: Vec<Node>,
+    /// Parents past the second, by commit number.
+    more_parents: FxHashMap<u32, Vec<u32>>,
+    /// Commit numbers by id.
+    index: IdTable,
+    /// The commits found, newest first.
+    pub found: Vec<u32>,
+}
+
+impl Graph {
+    /// How many commits the walk touched (read calls made).
+    pub fn touched(&self) -> usize {
+        self.nodes.len()
+    }
+
+    pub fn oid(&self, i: u32) -> Oid {
+        self.nodes[i as usize].oid
+    }
+
+    /// The tree `read` gave for commit `i` (zero for one not in the graph).
+    pub fn tree(&self, i: u32) -> Oid {
+        self.nodes[i as usize].tree
+    }
+
+    /// Commit `i`'s parents' numbers, in the commit's order (known for the commits
+    /// whose parents the walk reached).
+    pub fn parents(&self, i: u32) -> impl Iterator<Item = u32> + '_ {
+        let more = self.more_parents.get(&i).map_or(&[][..], |p| &p[..]);
+        self.nodes[i as usize]
+            .parents
+            .iter()
+            .copied()
+            .take_while(|&j| j != NONE)
+            .chain(more.iter().copied())
+    }
+
+    /// The number of the commit with id `oid`, if the walk touched it.
+    pub fn find(&self, oid: &Oid) -> Option<u32> {
+        let nodes = &self.nodes;
+        self.index
+            .find(oid, |i| nodes.get(i as usize).map(|n| n.oid))
+    }
 }
 
 /// Positions in a list of commits, found by id. Only the position is stored, and the
 /// id is read from the list: a bucket takes 5 bytes where a map from id to position
 /// takes 25, and a million commits need two million buckets (52 MB as a map). The
-/// walk's nodes are found this way, and so are a walked range's commits
-/// (`git::Positions`).
+/// walk's nodes are found this way (`Graph::find`).
 #[derive(Default)]
-pub struct IdTable(hashbrown::HashTable<u32>);
+struct IdTable(hashbrown::HashTable<u32>);
 
 impl IdTable {
-    pub fn with_capacity(n: usize) -> IdTable {
-        IdTable(hashbrown::HashTable::with_capacity(n))
-    }
-
     /// The position holding `oid`; `id_at(i)` is the id at position `i`, if any.
-    pub fn find(&self, oid: &Oid, id_at: impl Fn(u32) -> Option<Oid>) -> Option<u32> {
+    fn find(&self, oid: &Oid, id_at: impl Fn(u32) -> Option<Oid>) -> Option<u32> {
         self.0
             .find(hash_of(oid), |&i| id_at(i) == Some(*oid))
             .copied()
@@ -206,14 +239,9 @@ impl IdTable {
 
     /// Records `position` as holding `oid` (not recorded yet); `id_at(i)` is the id
     /// at each position already recorded.
-    pub fn insert(&mut self, oid: &Oid, position: u32, id_at: impl Fn(u32) -> Oid) {
+    fn insert(&mut self, oid: &Oid, position: u32, id_at: impl Fn(u32) -> Oid) {
         self.0
             .insert_unique(hash_of(oid), position, |&i| hash_of(&id_at(i)));
-    }
-
-    #[cfg(test)]
-    pub(super) fn len(&self) -> usize {
-        self.0.len()
     }
 }
 
@@ -223,11 +251,7 @@ fn hash_of(oid: &Oid) -> u64 {
 
 struct Walk<R> {
     read: R,
-    nodes: Vec<Node>,
-    /// Parents past the second of popped commits, by position.
-    more_parents: FxHashMap<usize, Vec<u32>>,
-    /// Positions in `nodes` by id.
-    index: IdTable,
+    graph: Graph,
     heap: BinaryHeap<Queued>,
     seq: u64,
     /// Queued commits not (yet) known to be excluded.
@@ -235,51 +259,49 @@ struct Walk<R> {
 }
 
 impl<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>> Walk<R> {
-    /// Reads `oid` unless already read, and queues it; its position, if it is part of
-    /// the graph.
-    fn visit(&mut self, oid: Oid, hidden: bool) -> Result<Option<usize>, E> {
-        let nodes = &self.nodes;
-        if let Some(i) = self
-            .index
-            .find(&oid, |i| nodes.get(i as usize).map(|n| n.oid))
-        {
-            let i = i as usize;
+    /// Reads `oid` unless already read, and queues it; its number. A commit not in
+    /// the graph gets a number too (excluded, never queued): it is a parent all the
+    /// same, and `read` is not asked about it again.
+    fn visit(&mut self, oid: Oid, hidden: bool) -> Result<u32, E> {
+        if let Some(i) = self.graph.find(&oid) {
             if hidden {
                 self.hide(i);
             }
-            return Ok(Some(i));
+            return Ok(i);
         }
-        let Some(visit) = (self.read)(oid, hidden)? else {
-            return Ok(None);
-        };
-        let i = self.nodes.len();
-        self.nodes.push(Node {
+        let visit = (self.read)(oid, hidden)?;
+        let i = self.graph.nodes.len() as u32;
+        let nodes = &mut self.graph.nodes;
+        nodes.push(Node {
             oid,
+            tree: visit.as_ref().map_or(Oid::ZERO_SHA1, |v| v.tree),
             parents: [NONE; 2],
-            hidden,
-            popped: false,
+            hidden: hidden || visit.is_none(),
+            popped: visit.is_none(),
         });
-        let nodes = &self.nodes;
-        self.index.insert(&oid, i as u32, |j| nodes[j as usize].oid);
-        self.heap.push(Queued {
-            time: visit.time,
-            seq: Reverse(self.seq),
-            node: i,
-            parents: visit.parents,
-        });
-        self.seq += 1;
-        if !hidden {
-            self.live += 1;
+        let nodes = &self.graph.nodes;
+        self.graph.index.insert(&oid, i, |j| nodes[j as usize].oid);
+        if let Some(visit) = visit {
+            self.heap.push(Queued {
+                time: visit.time,
+                seq: Reverse(self.seq),
+                node: i,
+                parents: visit.parents,
+            });
+            self.seq += 1;
+            if !hidden {
+                self.live += 1;
+            }
         }
-        Ok(Some(i))
+        Ok(i)
     }
 
     /// Marks `i` excluded, and everything already read below it: a commit first
     /// reached from `include` can be reached from `exclude` later (clock skew).
-    fn hide(&mut self, i: usize) {
+    fn hide(&mut self, i: u32) {
         let mut stack = vec![i];
         while let Some(i) = stack.pop() {
-            let node = &mut self.nodes[i];
+            let node = &mut self.graph.nodes[i as usize];
             if node.hidden {
                 continue;
             }
@@ -288,12 +310,7 @@ impl<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>> Walk<R> {
                 self.live -= 1;
                 continue;
             }
-            let more = self.more_parents.get(&i).map_or(&[][..], |p| &p[..]);
-            for &j in node.parents.iter().chain(more) {
-                if j != NONE {
-                    stack.push(j as usize);
-                }
-            }
+            stack.extend(self.graph.parents(i));
         }
     }
 }
@@ -335,6 +352,7 @@ mod tests {
                 assert!(reads.insert(o), "commit {o} read twice");
                 Ok(g.get(&o).map(|(t, ps)| Visit {
                     time: *t,
+                    tree: Oid::ZERO_SHA1,
                     parents: ps.iter().copied().collect(),
                 }))
             },
