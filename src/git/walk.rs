@@ -452,6 +452,42 @@ mod tests {
     }
 
     #[test]
+    fn the_graph_keeps_each_commits_tree_and_parents_in_order_missing_ones_included() {
+        // An octopus merge 9 of 4, 3 and 7, where 7 is missing (a shallow clone's
+        // boundary); 4 and 3 share the missing parent 1.
+        let g = graph(&[(3, 30, &[1]), (4, 40, &[1]), (9, 90, &[4, 3, 7])]);
+        let mut reads = 0;
+        let graph = super::graph::<()>(
+            &[oid(9)],
+            &[],
+            |o, _| {
+                reads += 1;
+                Ok(g.get(&o).map(|(t, ps)| Visit {
+                    time: *t,
+                    tree: oid(o.as_bytes()[19] + 100),
+                    parents: ps.iter().copied().collect(),
+                }))
+            },
+            || {},
+        )
+        .unwrap();
+        // Each commit read once, the missing ones too.
+        assert_eq!((reads, graph.touched()), (5, 5));
+        let name = |i: u32| graph.oid(i).as_bytes()[19];
+        assert_eq!(
+            graph.found.iter().map(|&i| name(i)).collect::<Vec<_>>(),
+            [9, 4, 3]
+        );
+        let at = |n: u8| graph.find(&oid(n)).unwrap();
+        let parents = |n: u8| graph.parents(at(n)).map(name).collect::<Vec<_>>();
+        assert_eq!(parents(9), [4, 3, 7]);
+        assert_eq!((parents(4), parents(3)), (vec![1], vec![1]));
+        assert_eq!(graph.tree(at(9)), oid(109));
+        assert_eq!(graph.tree(at(7)), Oid::ZERO_SHA1);
+        assert_eq!(graph.find(&oid(8)), None);
+    }
+
+    #[test]
     fn missing_commits_are_boundaries() {
         // A shallow clone: 2's parent 1 is not in the graph.
         let g = graph(&[(2, 20, &[1]), (3, 30, &[2])]);
