@@ -261,9 +261,12 @@ fn read_range(
     // Each of those diffs stops once no path rule can match all of its paths.
     let mut helper = (!with_paths && classifier.uses_paths())
         .then(|| git::helper::PathHelper::new(repo).stopping_at(classifier.path_rules()));
+    // Every draft of the range, packed end to end (`commits::Changes`): the walk's
+    // peak is when they are all held.
+    let mut packed = Vec::new();
     let git::Walked {
         commits,
-        done: packed,
+        done: handles,
     } = repo.walk_with(
         from.as_ref().map(|f| f.1),
         to,
@@ -291,11 +294,10 @@ fn read_range(
             {
                 draft.keep_message(commit.message);
             }
-            // Packed until the walk is done: the walk's peak is when every draft of
-            // the range is held (`commits::PackedDraft`).
-            draft.pack()
+            draft.pack_into(&mut packed)
         },
     )?;
+    let packed = commits::Changes::new(packed, handles);
     phase.finish();
     if commits.is_empty() {
         warnings.push(format!(
@@ -428,8 +430,9 @@ impl WriteJson for ScopeJson {
         out.write_all(b",\n  \"to\": ").map_err(io)?;
         json::write_pretty_at(&mut out, &self.to, 1)?;
         out.write_all(b",\n  \"changes\": ").map_err(io)?;
-        json::write_pretty_seq(&mut out, self.changes.packed(), 1, |packed, buf, depth| {
-            packed.change().write_json(buf, depth);
+        let changes = &self.changes;
+        json::write_pretty_seq(&mut out, changes.handles(), 1, |&handle, buf, depth| {
+            changes.draft(handle).change().write_json(buf, depth);
             Ok(())
         })?;
         out.write_all(b"\n}").map_err(io)?;

@@ -22,7 +22,7 @@ use compact_str::CompactString;
 use regex::Regex;
 
 use super::config::Compiled;
-use super::packed::{Changes, PackedDraft};
+use super::packed::Changes;
 use super::parse::{self, Header, Message};
 use super::{Category, Change, CommitsConfig};
 use crate::git::Commit;
@@ -76,10 +76,7 @@ static DEFAULT_COMPILED: LazyLock<Option<Compiled>> =
 /// them), keeping their order. No path fallback: `Classifier::finish` takes paths.
 pub fn classify(commits: &[Commit], config: &CommitsConfig) -> Vec<Change> {
     let classifier = Classifier::new(config);
-    let drafts = commits
-        .iter()
-        .map(|c| classifier.first_pass(c).pack())
-        .collect();
+    let drafts = commits.iter().map(|c| classifier.first_pass(c)).collect();
     classifier.finish(drafts, |_| None).into_vec()
 }
 
@@ -169,15 +166,15 @@ impl Classifier {
     /// packed: a pass unpacks only the commits it changes.
     pub fn finish(
         &self,
-        mut drafts: Vec<PackedDraft>,
+        mut drafts: Changes,
         mut paths_of: impl FnMut(usize) -> Option<Vec<String>>,
     ) -> Changes {
         fold_fixups(&mut drafts);
         resolve_reverts(&mut drafts);
         let rules = self.compiled().map_or(&[][..], |c| &c.paths[..]);
         if !rules.is_empty() {
-            for (i, draft) in drafts.iter_mut().enumerate() {
-                if !draft.is_unclassified() {
+            for i in 0..drafts.len() {
+                if !drafts.get(i).is_unclassified() {
                     continue;
                 }
                 let Some(paths) = paths_of(i).filter(|p| !p.is_empty()) else {
@@ -187,14 +184,14 @@ impl Classifier {
                     .iter()
                     .find(|(set, _)| paths.iter().all(|p| set.is_match(p)))
                 {
-                    draft.update(|change| {
+                    drafts.update(i, |change| {
                         change.category = category.clone();
                         change.classified_by = "paths";
                     });
                 }
             }
         }
-        Changes(drafts)
+        drafts
     }
 }
 
@@ -208,19 +205,19 @@ pub fn is_pull_request_merge(subject: &str) -> bool {
 /// PR title already lists the change, so the branch commits ("wip", "address review",
 /// the feature itself) are `skipped` instead of counted twice. A breaking change on
 /// the branch makes the merge breaking, with its migration note.
-pub fn fold_pull_request_commits(changes: &mut Changes, merged: &[(usize, Vec<usize>)]) {
-    let drafts = &mut changes.0;
+pub fn fold_pull_request_commits(drafts: &mut Changes, merged: &[(usize, Vec<usize>)]) {
     for (m, members) in merged {
-        let Some(merge) = drafts.get(*m).map(PackedDraft::change) else {
+        if *m >= drafts.len() {
             continue;
-        };
+        }
+        let merge = drafts.get(*m).change();
         if matches!(merge.category, Category::Skipped | Category::Reverted) {
             continue;
         }
         if merge.category == Category::Unclassified {
             // The pull request's title says nothing a reader can use: list its
             // commits one by one and treat the merge itself as plumbing.
-            drafts[*m].update(|merge| {
+            drafts.update(*m, |merge| {
                 merge.category = Category::Skipped;
                 merge.classified_by = "merge";
                 merge.note = Some("merge commit; the pull request's title is not a conventional commit, so its commits are listed one by one".into());
@@ -234,13 +231,10 @@ pub fn fold_pull_request_commits(changes: &mut Changes, merged: &[(usize, Vec<us
         let mut notes = Vec::new();
         let mut breaking = false;
         for &j in members {
-            let Some(draft) = drafts.get_mut(j) else {
-                continue;
-            };
-            if j == *m {
+            if j >= drafts.len() || j == *m {
                 continue;
             }
-            draft.update(|change| {
+            drafts.update(j, |change| {
                 if matches!(change.category, Category::Reverted | Category::Skipped) {
                     return;
                 }
@@ -254,7 +248,7 @@ pub fn fold_pull_request_commits(changes: &mut Changes, merged: &[(usize, Vec<us
             });
         }
         if breaking {
-            drafts[*m].update(|merge| {
+            drafts.update(*m, |merge| {
                 merge.breaking = true;
                 notes.extend(merge.breaking_note.take());
                 merge.breaking_note = (!notes.is_empty()).then(|| notes.join("\n\n"));
@@ -542,10 +536,7 @@ fn authors(commit: &Commit) -> Vec<CompactString> {
 }
 
 /// Index of each subject (and, for merged PRs, title), for matching fixups and reverts.
-fn subjects<'a>(
-    drafts: &'a [PackedDraft],
-    wanted: &FxHashSet<&str>,
-) -> HashMap<&'a str, Vec<usize>> {
+fn subjects<'a>(drafts: &'a Changes, wanted: &FxHashSet<&str>) -> HashMap<&'a str, Vec<usize>> {
     let mut map: HashMap<&str, Vec<usize>> = HashMap::default();
     for (i, draft) in drafts.iter().enumerate() {
         let (_, summary, subject) = draft.head();
@@ -568,7 +559,7 @@ fn nearest_older(candidates: Option<&Vec<usize>>, i: usize) -> Option<usize> {
     candidates.get(at).copied()
 }
 
-fn fold_fixups(drafts: &mut [PackedDraft]) {
+fn fold_fixups(drafts: &mut Changes) {
     // Few commits are fixups: only they are unpacked.
     let fixups: Vec<(usize, String)> = drafts
         .iter()
@@ -588,14 +579,16 @@ fn fold_fixups(drafts: &mut [PackedDraft]) {
         let map = subjects(drafts, &targets);
         for (i, target) in &fixups {
             let found =
-                nearest_older(map.get(target.as_str()), *i).filter(|&j| !drafts[j].is_fixup());
+                nearest_older(map.get(target.as_str()), *i).filter(|&j| !drafts.get(j).is_fixup());
             if let Some(j) = found {
-                folded.push((*i, drafts[j].change().short_id));
+                folded.push((*i, drafts.get(j).change().short_id));
             }
         }
     }
     for (i, short) in folded {
-        drafts[i].update(|change| change.note = Some(format!("folded into {short}")));
+        drafts.update(i, |change| {
+            change.note = Some(format!("folded into {short}"))
+        });
     }
 }
 
@@ -604,7 +597,7 @@ fn fold_fixups(drafts: &mut [PackedDraft]) {
 /// A chain (A, B reverts A, C reverts B, ...) is settled by its length: an odd
 /// number of reverts leaves A undone (everything `reverted`), an even number
 /// restores A (A keeps its category; the reverts are `reverted`).
-fn resolve_reverts(drafts: &mut [PackedDraft]) {
+fn resolve_reverts(drafts: &mut Changes) {
     let n = drafts.len();
     // Few commits are reverts: only they are unpacked.
     let reverts: Vec<(usize, Option<String>, String)> = drafts
@@ -658,7 +651,7 @@ fn resolve_reverts(drafts: &mut [PackedDraft]) {
                 candidates[at..]
                     .iter()
                     .copied()
-                    .find(|&j| drafts[j].id().as_str().starts_with(id))
+                    .find(|&j| drafts.get(j).id().as_str().starts_with(id))
             });
             target[i] = by_id.or_else(|| nearest_older(by_subject.get(header.as_str()), i));
         }
@@ -683,10 +676,10 @@ fn resolve_reverts(drafts: &mut [PackedDraft]) {
             reverter[t] = Some(i);
         }
     }
-    for i in 0..n {
-        if let Some(t) = target[i] {
-            let short = drafts[t].change().short_id;
-            drafts[i].update(|change| {
+    for (i, &t) in target.iter().enumerate() {
+        if let Some(t) = t {
+            let short = drafts.get(t).change().short_id;
+            drafts.update(i, |change| {
                 change.category = Category::Reverted;
                 change.classified_by = "revert";
                 change.note = Some(format!("reverts {short}"));
@@ -696,9 +689,9 @@ fn resolve_reverts(drafts: &mut [PackedDraft]) {
     for (r, d) in chain_depth {
         // The first revert of the root: the nearest newer item targeting it.
         let reverter = reverter[r]
-            .map(|i| drafts[i].change().short_id)
+            .map(|i| drafts.get(i).change().short_id)
             .unwrap_or_default();
-        drafts[r].update(|change| {
+        drafts.update(r, |change| {
             if d % 2 == 1 {
                 change.category = Category::Reverted;
                 change.classified_by = "revert";
@@ -1038,10 +1031,7 @@ category = "operations"
             })
         };
         let classifier = Classifier::new(&CommitsConfig::default());
-        let drafts = commits
-            .iter()
-            .map(|c| classifier.first_pass(c).pack())
-            .collect();
+        let drafts = commits.iter().map(|c| classifier.first_pass(c)).collect();
         let changes = classifier.finish(drafts, paths).into_vec();
         let cats: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
         assert_eq!(cats, ["documentation", "tests", "unclassified", "other"]);

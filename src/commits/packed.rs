@@ -18,8 +18,15 @@ use compact_str::CompactString;
 use super::classify::{Item, Pending};
 use super::{Category, Change, Draft};
 
-/// One `Draft`, packed (`Draft::pack`, `PackedDraft::unpack`).
-pub struct PackedDraft(Box<[u8]>);
+/// One `Draft`, packed (`Draft::pack_into`, `PackedDraft::unpack`): read in place
+/// where it lies in its range's buffer (`Changes`).
+#[derive(Clone, Copy)]
+pub struct PackedDraft<'a>(&'a [u8]);
+
+/// Where a packed draft starts in the buffer it was packed into: its length (4 bytes,
+/// little-endian), then its bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Handle(u64);
 
 /// What `classified_by` can be: stored as its position here.
 const CLASSIFIED_BY: [&str; 8] = [
@@ -60,7 +67,17 @@ const DESCRIPTION_IN_SUMMARY: u32 = 1 << 16;
 const CUSTOM: u8 = u8::MAX;
 
 impl Draft {
-    pub fn pack(self) -> PackedDraft {
+    /// Appends the packed draft to `buffer`; where it starts.
+    pub fn pack_into(self, buffer: &mut Vec<u8>) -> Handle {
+        let start = buffer.len();
+        buffer.extend_from_slice(&[0; 4]);
+        self.write(&mut Writer(buffer));
+        let len = (buffer.len() - start - 4) as u32;
+        buffer[start..start + 4].copy_from_slice(&len.to_le_bytes());
+        Handle(start as u64)
+    }
+
+    fn write(self, out: &mut Writer<'_>) {
         let Draft { item, message } = self;
         let Item { change, pending } = item;
         // Every field by name: a field added to `Change` does not compile until it is
@@ -116,9 +133,6 @@ impl Draft {
             description.as_deref().is_some_and(|d| summary.ends_with(d)),
         );
 
-        let mut out = Writer(Vec::with_capacity(
-            64 + id.len() + summary.len() + description.as_ref().map_or(0, |d| d.len()),
-        ));
         out.number(u64::from(flags));
         match binary_id {
             Some(bytes) => out.0.extend_from_slice(&bytes),
@@ -181,13 +195,12 @@ impl Draft {
         if let Some(message) = &message {
             out.text(message);
         }
-        PackedDraft(out.0.into_boxed_slice())
     }
 }
 
-impl PackedDraft {
+impl<'a> PackedDraft<'a> {
     pub fn unpack(&self) -> Draft {
-        let mut r = Reader(&self.0);
+        let mut r = Reader(self.0);
         let flags = r.number() as u32;
         let has = |bit: u32| flags & bit != 0;
         let id: Arc<str> = r.id(has(BINARY_ID)).as_str().into();
@@ -275,32 +288,82 @@ impl PackedDraft {
     }
 }
 
-/// The range's changes, packed: the range-wide passes settle them in place
-/// (`Classifier::finish`), and `scope` writes them out one at a time. A million
-/// commits as `Change`s take about 480 MB; packed, about 110 (BENCHMARKS.md item 42).
+/// The range's changes, packed end to end in one buffer: the range-wide passes settle
+/// them in place (`Classifier::finish`), and `scope` writes them out one at a time. A
+/// million commits as `Change`s take about 480 MB; packed, about 100, and one buffer
+/// spares each draft an allocation of its own (BENCHMARKS.md items 42 and 49).
 #[derive(Default)]
-pub struct Changes(pub(super) Vec<PackedDraft>);
+pub struct Changes {
+    buffer: Vec<u8>,
+    /// Each change's draft in `buffer`, in range order.
+    handles: Vec<Handle>,
+}
 
 impl Changes {
-    pub fn subject(&self, i: usize) -> &str {
-        self.0[i].subject()
+    /// The drafts `handles` point to in `buffer` (what `Draft::pack_into` returned).
+    pub fn new(buffer: Vec<u8>, handles: Vec<Handle>) -> Changes {
+        Changes { buffer, handles }
     }
 
-    /// The packed changes, for writers that unpack each as they go (`PackedDraft::change`).
-    pub fn packed(&self) -> &[PackedDraft] {
-        &self.0
+    pub fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.handles.is_empty()
+    }
+
+    /// The draft of change `i`.
+    pub fn get(&self, i: usize) -> PackedDraft<'_> {
+        self.draft(self.handles[i])
+    }
+
+    /// Every draft, in order.
+    pub fn iter(&self) -> impl Iterator<Item = PackedDraft<'_>> {
+        self.handles.iter().map(|&h| self.draft(h))
+    }
+
+    /// The drafts' handles, for writers that split the list and unpack each as they go
+    /// (`Changes::draft`).
+    pub fn handles(&self) -> &[Handle] {
+        &self.handles
+    }
+
+    /// The draft at `handle` (one of `handles`). Never panics: a handle from
+    /// elsewhere gives a draft that unpacks empty.
+    pub fn draft(&self, handle: Handle) -> PackedDraft<'_> {
+        let start = usize::try_from(handle.0).unwrap_or(usize::MAX);
+        let bytes = start
+            .checked_add(4)
+            .and_then(|end| self.buffer.get(start..end))
+            .and_then(|len| {
+                let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
+                self.buffer.get(start + 4..start + 4 + len)
+            });
+        PackedDraft(bytes.unwrap_or_default())
+    }
+
+    pub fn subject(&self, i: usize) -> &str {
+        self.get(i).subject()
+    }
+
+    /// Unpacks change `i`, lets `f` change it, and packs it again (at the buffer's end:
+    /// few changes are updated, and the old bytes stay until the list goes).
+    pub(super) fn update(&mut self, i: usize, f: impl FnOnce(&mut Change)) {
+        let mut draft = self.get(i).unpack();
+        f(&mut draft.item.change);
+        self.handles[i] = draft.pack_into(&mut self.buffer);
     }
 
     pub fn into_vec(self) -> Vec<Change> {
-        self.0.iter().map(PackedDraft::change).collect()
+        self.iter().map(|d| d.change()).collect()
     }
 
-    /// The changes, and the message each draft kept (`Draft::keep_message`), in order;
-    /// each packed draft is freed as it is unpacked.
+    /// The changes, and the message each draft kept (`Draft::keep_message`), in order.
     pub fn into_parts(self) -> (Vec<Change>, Vec<Option<Box<str>>>) {
-        let mut changes = Vec::with_capacity(self.0.len());
-        let mut messages = Vec::with_capacity(self.0.len());
-        for packed in self.0 {
+        let mut changes = Vec::with_capacity(self.len());
+        let mut messages = Vec::with_capacity(self.len());
+        for packed in self.iter() {
             let mut draft = packed.unpack();
             messages.push(draft.take_message());
             changes.push(draft.item.change);
@@ -309,40 +372,51 @@ impl Changes {
     }
 }
 
+/// Drafts packed as they come.
+impl FromIterator<Draft> for Changes {
+    fn from_iter<I: IntoIterator<Item = Draft>>(drafts: I) -> Changes {
+        let mut buffer = Vec::new();
+        let handles = drafts
+            .into_iter()
+            .map(|d| d.pack_into(&mut buffer))
+            .collect();
+        Changes { buffer, handles }
+    }
+}
+
 /// Changes settled elsewhere, packed as they are.
 impl From<Vec<Change>> for Changes {
     fn from(changes: Vec<Change>) -> Changes {
-        let pack = |change| {
-            Draft {
+        changes
+            .into_iter()
+            .map(|change| Draft {
                 item: Item {
                     change,
                     pending: None,
                 },
                 message: None,
-            }
-            .pack()
-        };
-        Changes(changes.into_iter().map(pack).collect())
+            })
+            .collect()
     }
 }
 
 /// Serialized as the list of changes it holds (the JSON contract's `changes`).
 impl serde::Serialize for Changes {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_seq(self.0.iter().map(PackedDraft::change))
+        serializer.collect_seq(self.iter().map(|d| d.change()))
     }
 }
 
 /// What the range-wide passes read of every commit, without unpacking it: the flags
 /// word and the leading texts are read in place.
-impl PackedDraft {
+impl<'a> PackedDraft<'a> {
     fn flags(&self) -> u32 {
-        Reader(&self.0).number() as u32
+        Reader(self.0).number() as u32
     }
 
     /// The id, the summary and the subject (the summary's text when they are one).
-    pub(super) fn head(&self) -> (Id<'_>, &str, &str) {
-        let mut r = Reader(&self.0);
+    pub(super) fn head(&self) -> (Id<'a>, &'a str, &'a str) {
+        let mut r = Reader(self.0);
         let flags = r.number() as u32;
         let id = r.id(flags & BINARY_ID != 0);
         let summary = r.text();
@@ -359,11 +433,11 @@ impl PackedDraft {
         self.unpack().item.change
     }
 
-    pub(super) fn id(&self) -> Id<'_> {
+    pub(super) fn id(&self) -> Id<'a> {
         self.head().0
     }
 
-    pub(super) fn subject(&self) -> &str {
+    pub(super) fn subject(&self) -> &'a str {
         self.head().2
     }
 
@@ -378,18 +452,11 @@ impl PackedDraft {
     pub(super) fn is_unclassified(&self) -> bool {
         self.flags() & UNCLASSIFIED != 0
     }
-
-    /// Unpacks, lets `f` change the draft's change, and packs it again.
-    pub(super) fn update(&mut self, f: impl FnOnce(&mut Change)) {
-        let mut draft = self.unpack();
-        f(&mut draft.item.change);
-        *self = draft.pack();
-    }
 }
 
-struct Writer(Vec<u8>);
+struct Writer<'b>(&'b mut Vec<u8>);
 
-impl Writer {
+impl Writer<'_> {
     fn number(&mut self, mut n: u64) {
         while n >= 0x80 {
             self.0.push((n as u8) | 0x80);
@@ -583,7 +650,8 @@ mod tests {
         #[test]
         fn unpacking_gives_back_every_field(d in draft()) {
             let before = shown(&d);
-            prop_assert_eq!(before, shown(&d.pack().unpack()));
+            let changes: Changes = [d].into_iter().collect();
+            prop_assert_eq!(before, shown(&changes.get(0).unpack()));
         }
 
         #[test]
@@ -593,7 +661,8 @@ mod tests {
             let unclassified = change.category == Category::Unclassified;
             let fixup = matches!(pending, Some(Pending::Fixup { .. }));
             let revert = matches!(pending, Some(Pending::Revert { .. }));
-            let packed = d.pack();
+            let changes: Changes = [d].into_iter().collect();
+            let packed = changes.get(0);
             let packed_id = packed.id();
             prop_assert_eq!(packed_id.as_str(), &*id);
             prop_assert_eq!(packed.head().1, &*summary);
@@ -605,16 +674,21 @@ mod tests {
 
         #[test]
         fn an_update_changes_only_what_it_sets(d in draft(), note in some_text()) {
-            let mut packed = d.pack();
-            let mut expected = packed.unpack();
+            // Between two copies (unpacked again), which must not change.
+            let (first, last) = (shown(&d), shown(&d));
+            let one: Changes = [d].into_iter().collect();
+            let mut changes: Changes = (0..3).map(|_| one.get(0).unpack()).collect();
+            let mut expected = changes.get(1).unpack();
             expected.item.change.note = note.clone();
             expected.item.change.category = Category::Skipped;
-            packed.update(|c| {
+            changes.update(1, |c| {
                 c.note = note;
                 c.category = Category::Skipped;
             });
-            prop_assert!(!packed.is_unclassified());
-            prop_assert_eq!(shown(&expected), shown(&packed.unpack()));
+            prop_assert!(!changes.get(1).is_unclassified());
+            prop_assert_eq!(shown(&expected), shown(&changes.get(1).unpack()));
+            prop_assert_eq!(first, shown(&changes.get(0).unpack()));
+            prop_assert_eq!(last, shown(&changes.get(2).unpack()));
         }
     }
 
@@ -645,10 +719,12 @@ mod tests {
             },
             message: None,
         };
-        let packed = draft.pack();
-        assert!(packed.0.len() < 160, "{} bytes", packed.0.len());
+        let mut buffer = Vec::new();
+        let handle = draft.pack_into(&mut buffer);
+        assert!(buffer.len() < 160, "{} bytes", buffer.len());
+        let changes = Changes::new(buffer, vec![handle]);
         assert_eq!(
-            packed.unpack().item.change.description.as_deref(),
+            changes.get(0).unpack().item.change.description.as_deref(),
             Some("rework worker report (#616712)")
         );
     }
@@ -666,7 +742,15 @@ mod tests {
                 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
             ][..],
         ] {
-            let _ = PackedDraft(bytes.into()).unpack();
+            let _ = PackedDraft(bytes).unpack();
+        }
+        // Handles that point nowhere, or at a length past the end.
+        let changes = Changes::new(
+            vec![9, 0, 0, 0, 1],
+            vec![Handle(0), Handle(3), Handle(u64::MAX)],
+        );
+        for draft in changes.iter() {
+            assert_eq!(&*draft.change().id, "");
         }
     }
 }
