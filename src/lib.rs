@@ -173,6 +173,8 @@ struct RangeData<C = Vec<Change>> {
     messages: Vec<Option<Box<str>>>,
     /// Each commit's changed paths, when asked for (`plan`: the risk engine's evidence).
     paths: Option<Vec<git::Paths>>,
+    /// Files, insertions and deletions between the range's ends, with the paths.
+    totals: Option<Result<git::DiffTotals>>,
     warnings: Vec<String>,
     /// Every release tag's version (to number prereleases), when the tags were read
     /// to find the previous release.
@@ -192,7 +194,7 @@ struct RangeData<C = Vec<Change>> {
 /// commit's message for the risk engine; without it, messages are dropped once
 /// classified.
 fn read_range(
-    ws: &Workspace,
+    ws: &mut Workspace,
     args: &RangeArgs,
     planned: Option<&Version>,
     with_paths: bool,
@@ -248,6 +250,18 @@ fn read_range(
             }
         }
     };
+    // The line counts read every blob the range changed through libgit2, which maps
+    // and touches nearly all of a large pack index (about 250 MiB at a million
+    // commits): read first, while nothing of the range is held yet, then the handle
+    // is opened again, which lets go of the mapping (`git::Repo::reopen`;
+    // BENCHMARKS.md item 50).
+    let totals = with_paths.then(|| repo.diff_totals(from.as_ref().map(|f| f.1), to));
+    if with_paths {
+        if let Ok(fresh) = repo.reopen() {
+            ws.repo = fresh;
+        }
+    }
+    let repo = &ws.repo;
     let mut phase = progress::phase("walking history", None);
     // Each commit is classified by its message while the walk reads the next ones.
     let classifier = commits::Classifier::new(&ws.config.commits);
@@ -347,6 +361,7 @@ fn read_range(
         changes,
         messages: Vec::new(),
         paths,
+        totals,
         warnings,
         tagged,
     })
@@ -364,6 +379,7 @@ impl RangeData<commits::Changes> {
             changes,
             messages,
             paths: self.paths,
+            totals: self.totals,
             warnings: self.warnings,
             tagged: self.tagged,
         }
@@ -448,8 +464,8 @@ fn ref_id(name: &str, oid: Oid) -> RefId {
 }
 
 fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<Output> {
-    let ws = open(cwd, args.config.as_deref())?;
-    let range = read_range(&ws, args, None, false)?;
+    let mut ws = open(cwd, args.config.as_deref())?;
+    let range = read_range(&mut ws, args, None, false)?;
     for w in &range.warnings {
         eprintln!("warning: {w}");
     }
@@ -535,8 +551,8 @@ fn next_version_command(
     explain: bool,
 ) -> Result<String> {
     let pre = pre.map(parse_pre).transpose()?;
-    let ws = open(cwd, args.config.as_deref())?;
-    let range = read_range(&ws, args, None, false)?.unpacked();
+    let mut ws = open(cwd, args.config.as_deref())?;
+    let range = read_range(&mut ws, args, None, false)?.unpacked();
     for w in &range.warnings {
         eprintln!("warning: {w}");
     }
@@ -692,7 +708,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
             }
         },
     };
-    let mut range = read_range(&ws, &args.range, requested.as_ref(), true)?.unpacked();
+    let mut range = read_range(&mut ws, &args.range, requested.as_ref(), true)?.unpacked();
     let mut warnings = range.warnings.clone();
 
     // Pull requests: enrich the classified changes before anything is decided from them.
@@ -808,10 +824,10 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     drop(unreadable);
     let all_paths: Vec<String> = distinct_paths.iter().map(|p| p.to_string()).collect();
     drop(distinct_paths);
-    let totals = match ws
-        .repo
-        .diff_totals(range.from.as_ref().map(|f| f.1), range.to.1)
-    {
+    let totals = match range.totals.take().unwrap_or_else(|| {
+        ws.repo
+            .diff_totals(range.from.as_ref().map(|f| f.1), range.to.1)
+    }) {
         Ok(totals) => totals,
         Err(e) => {
             warnings.push(format!(
@@ -839,9 +855,9 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     let schedule = schedule::build(release_date, now.date_naive(), &ws.config.schedule);
     warnings.extend(schedule.warnings.iter().cloned());
     let texts = read_risk_texts(&ws, &range, &commit_paths, &mut warnings);
-    // The bulk of the reading is done (the blobs behind the line counts, migration
-    // files, lockfiles): a fresh handle lets go of the pack index those reads
-    // touched (`git::Repo::reopen`), before the risk engine and the documents.
+    // The reading is done (migration files, lockfiles, files searched for flags): a
+    // fresh handle lets go of the pack index those reads touched
+    // (`git::Repo::reopen`), before the risk engine and the documents.
     if let Ok(fresh) = ws.repo.reopen() {
         ws.repo = fresh;
     }
