@@ -207,10 +207,20 @@ fn read_range(
     // names a release tag needs none of them.
     let mut tags = None;
     let mut warnings = Vec::new();
-    let (from, previous) = match &args.from {
+    let same_core =
+        |a: &Version, b: &Version| (a.major, a.minor, a.patch) == (b.major, b.minor, b.patch);
+    // Without --from, the range starts at the previous release: the nearest release
+    // tag the walk meets, newest first (`git::Base::First`), except that prerelease
+    // tags only count as described above.
+    let accept = |t: &ReleaseTag| {
+        t.version.pre.is_empty()
+            || planned.is_some_and(|v| !v.pre.is_empty() || !same_core(v, &t.version))
+    };
+    let (mut from, mut previous) = (None, None);
+    match &args.from {
         Some(rev) => {
             let oid = repo.resolve(rev)?;
-            let previous = match git::tag_version(rev, &pattern) {
+            previous = match git::tag_version(rev, &pattern) {
                 Some(version) => Some(ReleaseTag {
                     name: rev.clone(),
                     commit: oid,
@@ -221,7 +231,7 @@ fn read_range(
                     .get(&oid)
                     .and_then(|t| t.first().cloned()),
             };
-            (Some((rev.clone(), oid)), previous)
+            from = Some((rev.clone(), oid));
         }
         None => {
             if repo.is_shallow() {
@@ -230,38 +240,19 @@ fn read_range(
                 )
                 .with_hint("fetch the whole history (`git fetch --unshallow --tags`; in GitHub Actions set `fetch-depth: 0` on actions/checkout), or pass --from"));
             }
-            let same_core = |a: &Version, b: &Version| {
-                (a.major, a.minor, a.patch) == (b.major, b.minor, b.patch)
-            };
-            let tags = tags.insert(repo.release_tags(&pattern)?);
-            let previous = repo.previous_tag(to, tags, |t| {
-                t.version.pre.is_empty()
-                    || planned.is_some_and(|v| !v.pre.is_empty() || !same_core(v, &t.version))
-            })?;
-            match &previous {
-                Some(tag) => (Some((tag.name.clone(), tag.commit)), previous),
-                None => {
-                    warnings.push(format!(
-                        "no release tag matching release.tag_pattern is reachable from {}: the range starts at the root commit",
-                        args.to
-                    ));
-                    (None, None)
-                }
-            }
-        }
-    };
-    // The line counts read every blob the range changed through libgit2, which maps
-    // and touches nearly all of a large pack index (about 250 MiB at a million
-    // commits): read first, while nothing of the range is held yet, then the handle
-    // is opened again, which lets go of the mapping (`git::Repo::reopen`;
-    // BENCHMARKS.md item 50).
-    let totals = with_paths.then(|| repo.diff_totals(from.as_ref().map(|f| f.1), to));
-    if with_paths {
-        if let Ok(fresh) = repo.reopen() {
-            ws.repo = fresh;
+            tags = Some(repo.release_tags(&pattern)?);
         }
     }
-    let repo = &ws.repo;
+    let is_release = |oid: &Oid| {
+        tags.as_ref()
+            .and_then(|tags| tags.get(oid))
+            .is_some_and(|t| t.iter().any(accept))
+    };
+    let base = match &from {
+        Some((_, oid)) => git::Base::Commit(*oid),
+        None if tags.as_ref().is_some_and(|t| !t.is_empty()) => git::Base::First(&is_release),
+        None => git::Base::Root,
+    };
     let mut phase = progress::phase("walking history", None);
     // Each commit is classified by its message while the walk reads the next ones.
     let classifier = commits::Classifier::new(&ws.config.commits);
@@ -281,8 +272,9 @@ fn read_range(
     let git::Walked {
         commits,
         done: handles,
+        base: found_base,
     } = repo.walk_with(
-        from.as_ref().map(|f| f.1),
+        base,
         to,
         // `plan` reads every commit's trees next, through a mapped index: the walk
         // may as well map it too (`git::Lookups`).
@@ -313,6 +305,34 @@ fn read_range(
     )?;
     let packed = commits::Changes::new(packed, handles);
     phase.finish();
+    if args.from.is_none() {
+        previous = found_base.and_then(|oid| {
+            tags.as_ref()?
+                .get(&oid)?
+                .iter()
+                .find(|t| accept(t))
+                .cloned()
+        });
+        match &previous {
+            Some(tag) => from = Some((tag.name.clone(), tag.commit)),
+            None => warnings.push(format!(
+                "no release tag matching release.tag_pattern is reachable from {}: the range starts at the root commit",
+                args.to
+            )),
+        }
+    }
+    // The line counts read every blob the range changed through libgit2, which maps
+    // and touches nearly all of a large pack index (about 250 MiB at a million
+    // commits): read before the changed paths and the classified range are held,
+    // then the handle is opened again, which lets go of the mapping
+    // (`git::Repo::reopen`; BENCHMARKS.md item 50).
+    let totals = with_paths.then(|| repo.diff_totals(from.as_ref().map(|f| f.1), to));
+    if with_paths {
+        if let Ok(fresh) = repo.reopen() {
+            ws.repo = fresh;
+        }
+    }
+    let repo = &ws.repo;
     if commits.is_empty() {
         warnings.push(format!(
             "the range {}..{} is empty: there is nothing to release",

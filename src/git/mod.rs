@@ -27,6 +27,20 @@ pub mod walk;
 pub struct Walked<T> {
     pub commits: Commits,
     pub done: Vec<T>,
+    /// The commit `Base::First` found, if any.
+    pub base: Option<Oid>,
+}
+
+/// Where a range starts: what the walk excludes.
+#[derive(Clone, Copy)]
+pub enum Base<'a> {
+    /// Nothing: everything `to` reaches.
+    Root,
+    /// What this commit reaches.
+    Commit(Oid),
+    /// What the first commit accepted here reaches, newest first from `to` (the
+    /// previous release): found by the walk that reads the range (`walk::graph`).
+    First(&'a dyn Fn(&Oid) -> bool),
 }
 
 /// A walked range's commits, newest first: each one's id, tree and parents, and its
@@ -277,53 +291,16 @@ impl Repo {
         Ok(by_commit)
     }
 
-    /// The nearest release tag reachable from `to` (by history, newest commit first)
-    /// among those `accept` allows. Stops at the first tagged commit: the walk is
-    /// proportional to the distance to that tag.
-    pub fn previous_tag(
-        &self,
-        to: Oid,
-        tags: &HashMap<Oid, Vec<ReleaseTag>>,
-        accept: impl Fn(&ReleaseTag) -> bool,
-    ) -> Result<Option<ReleaseTag>> {
-        if tags.is_empty() {
-            return Ok(None);
-        }
-        // Our own newest-first walk: libgit2's sorted revwalk is "limited" and reads
-        // the whole history before yielding its first commit, which made this lookup
-        // cost the repository's size instead of the distance to the tag. Each commit
-        // is read once, raw (`object`), when first queued.
-        let odb = self.odb()?;
-        let read = |oid: Oid| {
-            odb.read(oid)
-                .map(|o| object::walk_fields(o.data()))
-                .runtime_context(|| format!("cannot read commit {oid}"))
-        };
-        let mut queue = std::collections::BinaryHeap::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut order = 0u64;
-        let visit = read(to)?;
-        queue.push((visit.time, std::cmp::Reverse(order), to, visit.parents));
-        seen.insert(to);
-        while let Some((_, _, oid, parents)) = queue.pop() {
-            if let Some(found) = tags.get(&oid).and_then(|t| t.iter().find(|t| accept(t))) {
-                return Ok(Some(found.clone()));
-            }
-            for parent in parents {
-                if seen.insert(parent) {
-                    order += 1;
-                    let visit = read(parent)?;
-                    queue.push((visit.time, std::cmp::Reverse(order), parent, visit.parents));
-                }
-            }
-        }
-        Ok(None)
-    }
-
     /// Commits reachable from `to` and not from `from`, newest first.
     pub fn walk(&self, from: Option<Oid>, to: Oid) -> Result<Vec<Commit>> {
         Ok(self
-            .walk_with(from, to, Lookups::PerCommit, &mut || {}, |c| c)?
+            .walk_with(
+                from.map_or(Base::Root, Base::Commit),
+                to,
+                Lookups::PerCommit,
+                &mut || {},
+                |c| c,
+            )?
             .done)
     }
 
@@ -339,7 +316,7 @@ impl Repo {
     /// already classified). `lookups` says how the pack indexes are used next.
     pub fn walk_with<T: Send>(
         &self,
-        from: Option<Oid>,
+        base: Base<'_>,
         to: Oid,
         lookups: Lookups,
         on_commit: &mut dyn FnMut(),
@@ -381,9 +358,18 @@ impl Repo {
                 ends: Vec::with_capacity(BATCH),
             };
             let mut batch = fresh();
+            let exclude = match base {
+                Base::Commit(oid) => Some(oid),
+                Base::Root | Base::First(_) => None,
+            };
+            let is_base = |oid: Oid| match base {
+                Base::First(accept) => accept(&oid),
+                Base::Root | Base::Commit(_) => false,
+            };
             let graph = walk::graph(
                 &[to],
-                from.as_slice(),
+                exclude.as_slice(),
+                is_base,
                 |oid, hidden| {
                     // One entry a call: the walk numbers commits by call.
                     sent_as.push(NOT_SENT);
@@ -463,6 +449,7 @@ impl Repo {
         drop(order);
         done.truncate(kept);
         Ok(Walked {
+            base: graph.base.map(|i| graph.oid(i)),
             commits: Commits::of(graph),
             done,
         })
@@ -1362,7 +1349,7 @@ mod walk_with_tests {
         let repo = Repo::discover(dir).unwrap();
         for lookups in [Lookups::PerCommit, Lookups::Many] {
             let walked = repo
-                .walk_with(Some(from), to, lookups, &mut || {}, |c| c.oid)
+                .walk_with(Base::Commit(from), to, lookups, &mut || {}, |c| c.oid)
                 .unwrap();
             let order: Vec<Oid> = walked.commits.iter().map(|c| c.oid).collect();
             assert_eq!(order, expected);
@@ -1545,7 +1532,7 @@ mod diff_tests {
         let newest_first: Vec<Oid> = ids.iter().rev().copied().collect();
         let walked = repo
             .walk_with(
-                None,
+                Base::Root,
                 *ids.last().unwrap(),
                 Lookups::Many,
                 &mut || {},

@@ -98,7 +98,7 @@ pub fn limited<E>(
     read: impl FnMut(Oid, bool) -> Result<Option<Visit>, E>,
     on_found: impl FnMut(),
 ) -> Result<Vec<Oid>, E> {
-    let graph = graph(include, exclude, read, on_found)?;
+    let graph = graph(include, exclude, |_| false, read, on_found)?;
     Ok(graph.found.iter().map(|&i| graph.oid(i)).collect())
 }
 
@@ -107,9 +107,16 @@ pub fn limited<E>(
 /// commits found as those numbers. A caller that keeps something per read finds it
 /// by that number, and the range's ids, trees and parents need no second list (a
 /// million commits' list took 75 MB beside the walk's own 34).
+///
+/// `is_base(oid)` is asked of each commit found, newest first, until it answers
+/// true: that commit (`Graph::base`) is then excluded with everything it reaches, as
+/// if it had been in `exclude` (a commit found before it that it reaches, through
+/// clock skew, is dropped). This finds the previous release and reads the range
+/// since in one walk; finding the tag first read the whole range twice.
 pub fn graph<E>(
     include: &[Oid],
     exclude: &[Oid],
+    mut is_base: impl FnMut(Oid) -> bool,
     read: impl FnMut(Oid, bool) -> Result<Option<Visit>, E>,
     mut on_found: impl FnMut(),
 ) -> Result<Graph, E> {
@@ -138,13 +145,20 @@ pub fn graph<E>(
     {
         let node = &mut walk.graph.nodes[i as usize];
         node.popped = true;
-        let hidden = node.hidden;
-        if !hidden {
+        if !node.hidden {
             walk.live -= 1;
-            found.push(i);
-            last_time = time;
-            on_found();
+            if walk.graph.base.is_none() && is_base(node.oid) {
+                // Its parents are queued as excluded below, and whatever it reaches
+                // that was already found is hidden when they are visited.
+                node.hidden = true;
+                walk.graph.base = Some(i);
+            } else {
+                found.push(i);
+                last_time = time;
+                on_found();
+            }
         }
+        let hidden = node.hidden;
         for (k, parent) in parents.into_iter().enumerate() {
             let j = walk.visit(parent, hidden)?;
             match walk.graph.nodes[i as usize].parents.get_mut(k) {
@@ -185,6 +199,8 @@ pub struct Graph {
     index: IdTable,
     /// The commits found, newest first.
     pub found: Vec<u32>,
+    /// The commit `is_base` accepted, if any.
+    pub base: Option<u32>,
 }
 
 impl Graph {
@@ -460,6 +476,7 @@ mod tests {
         let graph = super::graph::<()>(
             &[oid(9)],
             &[],
+            |_| false,
             |o, _| {
                 reads += 1;
                 Ok(g.get(&o).map(|(t, ps)| Visit {
@@ -485,6 +502,61 @@ mod tests {
         assert_eq!(graph.tree(at(9)), oid(109));
         assert_eq!(graph.tree(at(7)), Oid::ZERO_SHA1);
         assert_eq!(graph.find(&oid(8)), None);
+    }
+
+    /// The commits found when the base is the first commit `is_base` accepts, and the
+    /// base, by name; and the same range walked with that base excluded from the start.
+    fn walk_to_base(
+        g: &HashMap<Oid, (i64, Vec<Oid>)>,
+        include: u8,
+        bases: &[u8],
+    ) -> (Vec<u8>, Option<u8>) {
+        let read = |o: Oid, _| {
+            Ok::<_, ()>(g.get(&o).map(|(t, ps)| Visit {
+                time: *t,
+                tree: Oid::ZERO_SHA1,
+                parents: ps.iter().copied().collect(),
+            }))
+        };
+        let is_base = |o: Oid| bases.contains(&o.as_bytes()[19]);
+        let graph = super::graph(&[oid(include)], &[], is_base, read, || {}).unwrap();
+        let found: Vec<u8> = graph
+            .found
+            .iter()
+            .map(|&i| graph.oid(i).as_bytes()[19])
+            .collect();
+        let base = graph.base.map(|i| graph.oid(i).as_bytes()[19]);
+        let exclude: Vec<Oid> = base.iter().map(|&n| oid(n)).collect();
+        let excluded = limited(&[oid(include)], &exclude, read, || {}).unwrap();
+        let excluded: Vec<u8> = excluded.iter().map(|o| o.as_bytes()[19]).collect();
+        assert_eq!(found, excluded, "one walk and two walks differ");
+        (found, base)
+    }
+
+    #[test]
+    fn the_base_is_the_newest_accepted_commit_and_the_range_stops_there() {
+        // 1 - 2(tag) - 3 - 6(merge of 5) - 7 ; 1 - 4 - 5: a branch started before the
+        // release at 2 and merged after it brings 4 and 5, not 1.
+        let g = graph(&[
+            (1, 10, &[]),
+            (2, 20, &[1]),
+            (3, 30, &[2]),
+            (4, 15, &[1]),
+            (5, 25, &[4]),
+            (6, 60, &[3, 5]),
+            (7, 70, &[6]),
+        ]);
+        assert_eq!(walk_to_base(&g, 7, &[2]), (vec![7, 6, 3, 5, 4], Some(2)));
+        // The newest of two tags is the base; the older one is then below it.
+        assert_eq!(walk_to_base(&g, 7, &[1, 3]), (vec![7, 6, 5, 4], Some(3)));
+        // No tag reachable: everything.
+        assert_eq!(walk_to_base(&g, 7, &[9]), (vec![7, 6, 3, 5, 2, 4, 1], None));
+        // The tip itself tagged: nothing.
+        assert_eq!(walk_to_base(&g, 7, &[7]), (vec![], Some(7)));
+        // A skewed clock: 8 is dated after the tag 2 but is its parent, and 9 reaches
+        // it directly too, so it is found first and must be dropped once the tag is.
+        let g = graph(&[(1, 10, &[]), (8, 50, &[1]), (2, 40, &[8]), (9, 60, &[2, 8])]);
+        assert_eq!(walk_to_base(&g, 9, &[2]), (vec![9], Some(2)));
     }
 
     #[test]
