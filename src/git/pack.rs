@@ -40,6 +40,7 @@ const MAX_INFLATED: usize = 1 << 28;
 /// Pack entry types.
 const OBJ_COMMIT: u8 = 1;
 const OBJ_TREE: u8 = 2;
+const OBJ_BLOB: u8 = 3;
 const OBJ_TAG: u8 = 4;
 const OBJ_OFS_DELTA: u8 = 6;
 const OBJ_REF_DELTA: u8 = 7;
@@ -139,9 +140,18 @@ impl Packs {
 
     /// Tree `oid`, if a pack holds it (whole, or as deltas within that pack).
     pub fn read_tree(&mut self, oid: &Oid) -> Option<Rc<[u8]>> {
+        self.read(oid, OBJ_TREE)
+    }
+
+    /// Blob `oid`, if a pack holds it (whole, or as deltas within that pack).
+    pub fn read_blob(&mut self, oid: &Oid) -> Option<Rc<[u8]>> {
+        self.read(oid, OBJ_BLOB)
+    }
+
+    fn read(&mut self, oid: &Oid, kind: u8) -> Option<Rc<[u8]>> {
         let (pack, offset) = locate(&mut self.packs, &mut self.last, oid)?;
         match pack.object(offset, &mut self.inflate)? {
-            (OBJ_TREE, data) => Some(data),
+            (found, data) if found == kind => Some(data),
             _ => None,
         }
     }
