@@ -322,7 +322,6 @@ fn read_answer(from: &mut impl BufRead, names: &mut PathNames) -> Option<Answer>
         paths.push(PathChange {
             status: char::from(*status),
             path: names.get(&[path]),
-            old_path: None,
         });
     }
     Some((oid, Ok(paths)))

@@ -191,15 +191,14 @@ pub struct ReleaseTag {
     pub version: Version,
 }
 
-/// One path a commit added, modified, deleted or renamed.
+/// One path a commit added, modified, deleted or changed the type of. Renames are
+/// not detected (as `git log --no-renames`): a rename is a deletion and an addition.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct PathChange {
-    /// `A`, `M`, `D`, `R` (renamed), `T` (type changed) or `C` (copied).
+    /// `A`, `M`, `D` or `T` (type changed).
     pub status: char,
     /// Shared among the commits that changed the same path (`PathNames`).
     pub path: Arc<str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub old_path: Option<Box<str>>,
 }
 
 /// One commit's changed paths, or why they could not be read. The error is boxed: a
@@ -1225,11 +1224,7 @@ fn push_change(
 ) {
     let path = cache.names.get(&[prefix, name]);
     cache.listed(&path);
-    out.push(PathChange {
-        status,
-        path,
-        old_path: None,
-    });
+    out.push(PathChange { status, path });
 }
 
 /// The path fallback's rules (`[[commits.paths]]` globs, one set per rule), for diffs

@@ -557,7 +557,6 @@ mod signals_object_tests {
                 .map(|p| PathChange {
                     status: 'M',
                     path: (*p).into(),
-                    old_path: None,
                 })
                 .collect(),
         };

@@ -811,7 +811,6 @@ pub(super) mod tests {
                 paths: vec![PathChange {
                     status: 'A',
                     path: "src/billing/page.rs".into(),
-                    old_path: None,
                 }],
             },
             CommitPaths {
@@ -819,7 +818,6 @@ pub(super) mod tests {
                 paths: vec![PathChange {
                     status: 'M',
                     path: "src/billing/round.rs".into(),
-                    old_path: None,
                 }],
             },
         ];

@@ -213,8 +213,7 @@ fn path_hits<'c>(
             continue;
         };
         for pc in &cp.paths {
-            let matched = is_hit(&pc.path) || pc.old_path.as_deref().is_some_and(&mut is_hit);
-            if !matched {
+            if !is_hit(&pc.path) {
                 continue;
             }
             let hit = hits.entry(pc.path.to_string()).or_insert_with(|| PathHit {
@@ -527,7 +526,6 @@ mod tests {
         let pc = |status, path: &str| PathChange {
             status,
             path: path.into(),
-            old_path: None,
         };
         let changes = vec![change("b"), change("a")];
         let paths = vec![
