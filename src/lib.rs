@@ -634,9 +634,9 @@ pub fn parse_date(text: &str) -> Result<NaiveDate> {
 /// A plan computed in memory: the Plan, its rendered documents, and what writing would do.
 struct Built {
     plan: Plan,
-    documents: Vec<render::Document>,
+    /// Rendered and staged, not yet in the plan directory (`write::Stage`).
+    documents: write::Stage,
     decisions: Vec<write::Written>,
-    plan_dir: PathBuf,
     shown_dir: String,
     /// The plan directory relative to the repository root (links on GitHub).
     repo_dir: String,
@@ -655,7 +655,6 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<Output> {
         plan,
         documents,
         decisions,
-        plan_dir,
         shown_dir,
         now,
         ..
@@ -672,13 +671,7 @@ fn plan_command(cwd: &Path, args: PlanArgs) -> Result<Output> {
             plan.range.commits,
             log_outcomes(&decisions),
         );
-        write::write_plan(
-            &plan_dir,
-            &documents,
-            &decisions,
-            metadata(&plan),
-            &log_line,
-        )?;
+        write::write_plan(documents, &decisions, metadata(&plan), &log_line)?;
     }
     let report = Report {
         plan: &plan,
@@ -997,33 +990,34 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
             .map(|d| ws.repo.root().join(d))
     });
     let mut phase = progress::phase("rendering documents", Some(plan.range.commits as u64));
-    let mut documents = render::render_all(&plan, templates_dir.as_deref())?;
+    let mut documents = write::Stage::new(&plan_dir, args.dry_run)?;
+    render::render_all(&plan, templates_dir.as_deref(), &mut documents)?;
     phase.set(plan.range.commits as u64);
     phase.finish();
     let stamp = chrono::DateTime::parse_from_rfc3339(&plan.planning_started)
         .unwrap_or(now)
         .with_timezone(&chrono::Utc);
-    documents.push(render::Document {
-        path: "schedule/release.ics".into(),
-        content: schedule::ics::render(
-            &schedule::ics::CalendarInfo {
-                project: &plan.project,
-                version: &plan.version,
-                tag: &plan.tag,
-                relplan_version: &plan.relplan_version,
-                stamp,
-            },
-            &plan.schedule,
-        ),
-    });
-    let decisions = write::decide(&plan_dir, &documents, &previous_files, args.force);
+    let calendar = schedule::ics::render(
+        &schedule::ics::CalendarInfo {
+            project: &plan.project,
+            version: &plan.version,
+            tag: &plan.tag,
+            relplan_version: &plan.relplan_version,
+            stamp,
+        },
+        &plan.schedule,
+    );
+    documents.add("schedule/release.ics", |out| {
+        out.write_all(calendar.as_bytes())
+            .map_err(|e| Error::runtime(format!("cannot write schedule/release.ics: {e}")))
+    })?;
+    let decisions = documents.decide(&previous_files, args.force);
     let shown_dir = display_path(&plan_dir, cwd);
     let repo_dir = display_path(&plan_dir, ws.repo.root());
     Ok(Built {
         plan,
         documents,
         decisions,
-        plan_dir,
         shown_dir,
         repo_dir,
         now,
@@ -1044,7 +1038,7 @@ fn plan_links(env: &github::Env, built: &Built) -> Option<github::comment::Links
     Some(github::comment::Links {
         tree: at("tree"),
         blob: at("blob"),
-        files: built.documents.iter().map(|d| d.path.clone()).collect(),
+        files: built.documents.paths().map(str::to_string).collect(),
     })
 }
 

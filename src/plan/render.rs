@@ -8,6 +8,7 @@ use minijinja::value::{Enumerator, Object, Value};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Serialize, Serializer};
 
+use super::write::Stage;
 use super::Plan;
 use crate::commits::Change;
 use crate::error::{Error, Result};
@@ -65,13 +66,6 @@ pub const DOCUMENTS: &[(&str, &str)] = &[
     ("release_notes.md.j2", "communications/release_notes.md"),
 ];
 
-/// One rendered file, path relative to the plan directory (always `/`-separated).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Document {
-    pub path: String,
-    pub content: String,
-}
-
 fn embedded(name: &str) -> Option<&'static str> {
     TEMPLATES
         .iter()
@@ -128,23 +122,25 @@ fn strip_pr(text: String) -> String {
     text
 }
 
-/// Renders every document of the plan, in memory: a template error writes nothing.
-pub fn render_all(plan: &Plan, override_dir: Option<&Path>) -> Result<Vec<Document>> {
+/// Renders every document of the plan into `stage`, one at a time (a template error
+/// leaves the plan directory as it was: `write::Stage`).
+pub fn render_all(plan: &Plan, override_dir: Option<&Path>, stage: &mut Stage) -> Result<()> {
     let env = environment(override_dir)?;
     let context = minijinja::context! { plan => minijinja::Value::from_serialize(plan) };
-    DOCUMENTS
-        .iter()
-        .map(|(template, path)| {
-            let content = env
-                .get_template(template)
-                .and_then(|t| t.render(&context))
-                .map_err(template_error)?;
-            Ok(Document {
-                path: path.to_string(),
-                content,
-            })
-        })
-        .collect()
+    for (template, path) in DOCUMENTS {
+        stage.add(path, |out| {
+            env.get_template(template)
+                .and_then(|t| t.render_captured_to(&context, out))
+                .map(drop)
+                .map_err(|e| match e.kind() {
+                    minijinja::ErrorKind::WriteFailure => {
+                        Error::runtime(format!("cannot write {path}: {e}"))
+                    }
+                    _ => template_error(e),
+                })
+        })?;
+    }
+    Ok(())
 }
 
 /// The keys of a `Change` in templates: its serde field names, in field order.

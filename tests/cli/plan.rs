@@ -262,6 +262,29 @@ fn template_errors_name_the_template_and_line() {
         .code(2)
         .stderr(predicates::str::contains("scope.md.j2 line 2"));
     assert!(!repo.exists("releases"));
+    // The last document failing: the others, already rendered, go too.
+    repo.write("tpl/scope.md.j2", "# ok\n");
+    repo.write("tpl/release_notes.md.j2", "{% for %}\n");
+    repo.relplan()
+        .args([
+            "plan",
+            "1.4.0",
+            "--date",
+            "2026-12-15",
+            "--templates",
+            "tpl",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("release_notes.md.j2 line 1"));
+    assert!(!repo.exists("releases"));
+    let left: Vec<String> = std::fs::read_dir(repo.path())
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with(".relplan-"))
+        .collect();
+    assert!(left.is_empty(), "left behind: {left:?}");
 }
 
 #[test]
