@@ -1,7 +1,8 @@
 //! Writing a plan directory without losing a person's edits.
 //!
-//! Every file is written atomically (temporary file in the same folder, then
-//! rename). `metadata.json` records the SHA-256 of every document relplan wrote;
+//! Every file is written atomically: documents are staged (`Stage`) and renamed into
+//! place once all rendered; metadata and the log go through a temporary file in
+//! their own folder. `metadata.json` records the SHA-256 of every document relplan wrote;
 //! on a re-run a document whose content still has that hash is regenerated, one a
 //! person edited is kept and the fresh version goes beside it as `<name>.new`.
 //! `force` overwrites everything.
