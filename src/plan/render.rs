@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use minijinja::value::{Enumerator, Object, Value};
+use minijinja::value::{Enumerator, Object, ObjectRepr, Value};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Serialize, Serializer};
 
@@ -220,19 +220,38 @@ impl Object for Change {
 }
 
 /// `serialize_with` for the model's lists of shared changes: serde's plain objects
-/// for JSON, the shared `Change` itself for templates (see `impl Object for Change`).
+/// for JSON; for templates, a list that hands out the shared `Change` itself (see
+/// `impl Object for Change`) when an item is read. Converted up front, a
+/// million-commit plan's lists made two million template values before the first
+/// line was rendered.
 pub(super) fn shared_changes<S: Serializer>(
     changes: &[Arc<Change>],
     serializer: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     if minijinja::value::serializing_for_value() {
-        serializer.collect_seq(
-            changes
-                .iter()
-                .map(|change| Value::from_dyn_object(Arc::clone(change))),
-        )
+        Value::from_object(ChangeList(changes.to_vec())).serialize(serializer)
     } else {
         changes.serialize(serializer)
+    }
+}
+
+/// A list of shared changes as templates see it: a sequence, each item the change.
+#[derive(Debug)]
+struct ChangeList(Vec<Arc<Change>>);
+
+impl Object for ChangeList {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    /// `key` is an index from the start: minijinja resolves negative ones first.
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        let change = self.0.get(key.as_usize()?)?;
+        Some(Value::from_dyn_object(Arc::clone(change)))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.len())
     }
 }
 
@@ -580,6 +599,39 @@ mod signals_object_tests {
             },
             &RiskConfig::default(),
         )
+    }
+
+    #[test]
+    fn lists_of_changes_read_like_their_serialization() {
+        let commits: Vec<crate::git::Commit> = ["feat: a", "fix!: b", "docs: c", "feat(x): d"]
+            .iter()
+            .enumerate()
+            .map(|(i, message)| crate::git::Commit {
+                oid: git2::Oid::ZERO_SHA1,
+                id: format!("{i:040}").into(),
+                message: message.to_string(),
+                author: "A".into(),
+                author_email: "a@example.com".into(),
+                time: 0,
+                parent_count: 1,
+                tree: git2::Oid::ZERO_SHA1,
+                parents: Default::default(),
+            })
+            .collect();
+        let scope = super::super::Scope::from_changes(crate::commits::classify(
+            &commits,
+            &Default::default(),
+        ));
+        let shared = Value::from_serialize(&scope);
+        let copied = Value::from_serialize(serde_json::to_value(&scope).unwrap());
+        let env = super::environment(None).unwrap();
+        let probe = "{{ s.changes|length }} {{ s.changes[0].summary }} {{ s.changes[-1].short_id }} \
+            {% for c in s.changes|reverse %}{{ c.id }}:{{ loop.index }},{% endfor %} \
+            {{ s.changes|map(attribute='category')|join(',') }} {{ s.changes[1:3]|map(attribute='description')|join(',') }} \
+            {% for section in s.sections %}{{ section.title }}={{ section.changes|length }};{% endfor %} \
+            {{ s.breaking|length }} {{ s.breaking[0].summary }} {% if s.changes %}some{% endif %} {{ s.changes[9] is undefined }}";
+        let render = |s: Value| env.render_str(probe, minijinja::context! { s }).unwrap();
+        assert_eq!(render(shared), render(copied));
     }
 
     #[test]
