@@ -180,25 +180,41 @@ pub(super) fn ships(change: &Change) -> bool {
     change.category != Category::Reverted
 }
 
-/// The shipping changes by commit id. Hashed: every signal looks up each commit of
-/// the range in it.
-type ById<'a> = FxHashMap<&'a str, &'a Change>;
+/// Each shipping commit's changed paths, with its change, in the order of the
+/// commit paths.
+type Shipping<'c> = Vec<(&'c CommitPaths, &'c Change)>;
 
-/// The commit ids whose paths count, mapped to their change.
-fn shipping(changes: &[Change]) -> ById<'_> {
-    changes
-        .iter()
-        .filter(|c| ships(c))
-        .map(|c| (&*c.id, c))
-        .collect()
+/// Pairs each commit's paths with its change, keeping those that ship. The paths
+/// come in the changes' order (a commit whose paths could not be read left out), so
+/// each is found by walking along the changes; should one not be, the rest are
+/// found by id. A map of a million ids took 50 MB at the risk engine's peak.
+fn shipping<'c>(changes: &'c [Change], commit_paths: &'c [CommitPaths]) -> Shipping<'c> {
+    let mut pairs = Vec::with_capacity(commit_paths.len());
+    let mut next = 0;
+    let mut by_id: Option<FxHashMap<&str, &Change>> = None;
+    for cp in commit_paths {
+        let change = match &by_id {
+            None => match changes[next..].iter().position(|c| c.id == cp.id) {
+                Some(k) => {
+                    next += k + 1;
+                    changes.get(next - 1)
+                }
+                None => by_id
+                    .insert(changes.iter().map(|c| (&*c.id, c)).collect())
+                    .get(&*cp.id)
+                    .copied(),
+            },
+            Some(by_id) => by_id.get(&*cp.id).copied(),
+        };
+        if let Some(change) = change.filter(|c| ships(c)) {
+            pairs.push((cp, change));
+        }
+    }
+    pairs
 }
 
 /// Paths matching `is_hit`, with the shipping commits that changed them.
-fn path_hits<'c>(
-    commit_paths: &'c [CommitPaths],
-    by_id: &ById<'_>,
-    is_hit: impl Fn(&str) -> bool,
-) -> Vec<PathHit> {
+fn path_hits<'c>(shipping: &Shipping<'c>, is_hit: impl Fn(&str) -> bool) -> Vec<PathHit> {
     // A long range touches the same few thousand files again and again: match each
     // distinct path against the globs once.
     let mut matches: FxHashMap<&'c str, bool> = FxHashMap::default();
@@ -208,10 +224,7 @@ fn path_hits<'c>(
     // The status in the oldest commit that touched each path.
     let mut first_status: BTreeMap<String, char> = BTreeMap::new();
     // commit_paths is newest first: the first status seen is the final one.
-    for cp in commit_paths {
-        let Some(change) = by_id.get(&*cp.id) else {
-            continue;
-        };
+    for &(cp, change) in shipping {
         for pc in &cp.paths {
             if !is_hit(&pc.path) {
                 continue;
@@ -243,13 +256,13 @@ pub fn content_requests(
     config: &RiskConfig,
 ) -> ContentRequests {
     let globs = Globs::new(config);
-    let by_id = shipping(changes);
-    let migrations = path_hits(commit_paths, &by_id, |p| globs.is_migration(p))
+    let shipping = shipping(changes, commit_paths);
+    let migrations = path_hits(&shipping, |p| globs.is_migration(p))
         .into_iter()
         .filter(|h| h.status != 'D')
         .map(|h| h.path)
         .collect();
-    let lockfiles = path_hits(commit_paths, &by_id, |p| {
+    let lockfiles = path_hits(&shipping, |p| {
         globs.dependencies.is_match(p) && lockfile::countable(p)
     })
     .into_iter()
@@ -294,7 +307,7 @@ static ADVISORY: LazyLock<Regex> = LazyLock::new(|| {
 /// Computes every signal from the input. Never fails: odd data yields fewer signals.
 pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
     let globs = Globs::new(config);
-    let by_id = shipping(input.changes);
+    let shipping = shipping(input.changes, input.commit_paths);
     let live: Vec<&Change> = input.changes.iter().filter(|c| ships(c)).collect();
     let refs = |pred: &dyn Fn(&Change) -> bool| -> Vec<CommitRef> {
         live.iter()
@@ -304,10 +317,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
     };
 
     let mut areas: BTreeSet<&str> = BTreeSet::new();
-    for cp in input.commit_paths {
-        if !by_id.contains_key(&*cp.id) {
-            continue;
-        }
+    for (cp, _) in &shipping {
         for pc in &cp.paths {
             areas.insert(match pc.path.split_once('/') {
                 Some((top, _)) => top,
@@ -320,7 +330,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
         .flat_map(|c| c.authors.iter().map(CompactString::as_str))
         .collect();
 
-    let migrations = path_hits(input.commit_paths, &by_id, |p| globs.is_migration(p))
+    let migrations = path_hits(&shipping, |p| globs.is_migration(p))
         .into_iter()
         .map(|hit| {
             let text = input.texts.migrations.get(&hit.path);
@@ -384,20 +394,16 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
         features: refs(&|c| c.category == Category::Features),
         breaking: refs(&|c| c.breaking),
         migrations,
-        dependency_files: path_hits(input.commit_paths, &by_id, |p| {
-            globs.dependencies.is_match(p)
-        }),
+        dependency_files: path_hits(&shipping, |p| globs.dependencies.is_match(p)),
         dependency_commits: refs(&|c| c.category == Category::Dependencies),
         dependency_changes,
         lockfiles_counted,
-        infrastructure: path_hits(input.commit_paths, &by_id, |p| {
-            globs.infrastructure.is_match(p)
-        }),
+        infrastructure: path_hits(&shipping, |p| globs.infrastructure.is_match(p)),
         security_commits: refs(&|c| c.category == Category::Security),
         advisories,
-        security_files: path_hits(input.commit_paths, &by_id, |p| globs.security.is_match(p)),
+        security_files: path_hits(&shipping, |p| globs.security.is_match(p)),
         performance_commits: refs(&|c| c.category == Category::Performance),
-        hot_files: path_hits(input.commit_paths, &by_id, |p| globs.hot.is_match(p)),
+        hot_files: path_hits(&shipping, |p| globs.hot.is_match(p)),
         reverts: input
             .changes
             .iter()
@@ -420,19 +426,23 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
             .collect(),
         unclassified,
         unclassified_percent,
-        flags: flag_touches(input, &by_id),
+        flags: flag_touches(input, &shipping, &live),
     }
 }
 
-fn flag_touches(input: &RiskInput<'_>, by_id: &ById<'_>) -> Vec<FlagTouch> {
+fn flag_touches(
+    input: &RiskInput<'_>,
+    shipping: &Shipping<'_>,
+    live: &[&Change],
+) -> Vec<FlagTouch> {
     let mut touches = Vec::new();
-    let mut by_commit: Vec<&Change> = by_id.values().copied().collect();
+    let mut by_commit: Vec<&Change> = live.to_vec();
     by_commit.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     for flag in input.flags {
         let mut evidence = Vec::new();
         if !flag.paths.is_empty() {
             let set = glob_set("", &flag.paths).unwrap_or_else(|_| GlobSet::empty());
-            for hit in path_hits(input.commit_paths, by_id, |p| set.is_match(p)) {
+            for hit in path_hits(shipping, |p| set.is_match(p)) {
                 evidence.push(format!("guarded path {}", hit.line()));
             }
         }
@@ -504,6 +514,40 @@ mod tests {
     }
 
     #[test]
+    fn each_commits_paths_pair_with_its_shipping_change_in_any_order() {
+        let change = |id: &str, category| crate::commits::Change {
+            category,
+            ..crate::risk::rules::tests::change(id, "x", Category::Other)
+        };
+        let changes = vec![
+            change("e", Category::Features),
+            change("d", Category::Reverted),
+            change("c", Category::Fixes),
+            change("b", Category::Other),
+            change("a", Category::Other),
+        ];
+        let cp = |id: &str| CommitPaths {
+            id: id.into(),
+            paths: Vec::new(),
+        };
+        let pairs = |order: &[&str]| -> Vec<(String, String)> {
+            let paths: Vec<CommitPaths> = order.iter().map(|id| cp(id)).collect();
+            shipping(&changes, &paths)
+                .iter()
+                .map(|(p, c)| (p.id.to_string(), c.id.to_string()))
+                .collect()
+        };
+        let want = |ids: &[&str]| -> Vec<(String, String)> {
+            ids.iter().map(|i| (i.to_string(), i.to_string())).collect()
+        };
+        // In the changes' order, some without paths; the reverted d does not ship.
+        assert_eq!(pairs(&["e", "d", "b", "a"]), want(&["e", "b", "a"]));
+        // Out of order, and an id that is no change: found by id, or left out.
+        assert_eq!(pairs(&["a", "z", "c", "e"]), want(&["a", "c", "e"]));
+        assert_eq!(pairs(&["c", "a", "b"]), want(&["c", "a", "b"]));
+    }
+
+    #[test]
     fn requests_name_only_migrations_and_countable_lockfiles() {
         let change = |id: &str| crate::commits::Change {
             id: id.into(),
@@ -546,9 +590,9 @@ mod tests {
         let req = content_requests(&changes, &paths, &RiskConfig::default());
         // old.sql was added and deleted again: it never ships, so it is not read.
         assert_eq!(req.migrations, vec!["db/migrations/new.sql"]);
-        let by_id = shipping(&changes);
+        let shipping = shipping(&changes, &paths);
         let globs = Globs::new(&RiskConfig::default());
-        let hits = path_hits(&paths, &by_id, |p| globs.is_migration(p));
+        let hits = path_hits(&shipping, |p| globs.is_migration(p));
         assert_eq!(hits.len(), 1, "{hits:?}");
         assert_eq!(req.lockfiles, vec!["Cargo.lock"]);
     }
