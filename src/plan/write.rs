@@ -144,13 +144,16 @@ impl Stage {
             // In the nearest folder that exists: on the same file system as the plan
             // directory (a rename moves each file in), and nothing new is left
             // behind if a template fails.
-            let mut base = dir;
-            while !base.is_dir() {
-                base = base
-                    .parent()
-                    .filter(|p| !p.as_os_str().is_empty())
-                    .unwrap_or(Path::new("."));
-            }
+            let base = dir
+                .ancestors()
+                .find(|a| a.is_dir())
+                .or_else(|| Some(Path::new(".")).filter(|d| d.is_dir()))
+                .ok_or_else(|| {
+                    Error::runtime(format!(
+                        "cannot write {}: none of its folders exists",
+                        dir.display()
+                    ))
+                })?;
             Some(
                 tempfile::Builder::new()
                     .prefix(".relplan-")
