@@ -350,18 +350,33 @@ fn read_range(
         paths
     });
     let mut phase = progress::phase("classifying", Some(commits.len() as u64));
+    let settled = commits::settle(packed);
+    let merged = pull_request_branches(&commits, &settled);
     let (fallback, by_helper) = match helper {
-        Some(helper) => repo.fallback_paths(&commits, helper),
+        Some(helper) => {
+            // A pull request's branch commits folded into its merge are listed by its
+            // title: their own paths would go unused (half the commits of a
+            // merge-heavy history).
+            let mut folded = vec![false; commits.len()];
+            for (m, members) in &merged {
+                if commits::folds(&settled, *m) {
+                    for &j in members {
+                        folded[j] = true;
+                    }
+                }
+            }
+            let unneeded = |oid: &Oid| commits.position(oid).is_some_and(|i| folded[i as usize]);
+            repo.fallback_paths(&commits, helper, unneeded)
+        }
         None => Default::default(),
     };
-    let mut changes = classifier.finish(packed, |i| {
+    let mut changes = classifier.by_paths(settled, |i| {
         let paths = match &paths {
             Some(all) => all[i].as_ref().ok(),
             None => fallback.get(&commits.oid(i)).and_then(|p| p.as_ref().ok()),
         };
         paths.map(|p| p.iter().map(|p| p.path.to_string()).collect())
     });
-    let merged = pull_request_branches(&commits, &changes);
     let count = commits.len();
     drop(commits);
     commits::fold_pull_request_commits(&mut changes, &merged);

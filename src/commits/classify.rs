@@ -166,11 +166,18 @@ impl Classifier {
     /// packed: a pass unpacks only the commits it changes.
     pub fn finish(
         &self,
+        drafts: Changes,
+        paths_of: impl FnMut(usize) -> Option<Vec<String>>,
+    ) -> Changes {
+        self.by_paths(settle(drafts), paths_of)
+    }
+
+    /// The path fallback of `finish`, on drafts already `settle`d.
+    pub fn by_paths(
+        &self,
         mut drafts: Changes,
         mut paths_of: impl FnMut(usize) -> Option<Vec<String>>,
     ) -> Changes {
-        fold_fixups(&mut drafts);
-        resolve_reverts(&mut drafts);
         let rules = self.compiled().map_or(&[][..], |c| &c.paths[..]);
         if !rules.is_empty() {
             for i in 0..drafts.len() {
@@ -193,6 +200,26 @@ impl Classifier {
         }
         drafts
     }
+}
+
+/// The range-wide passes that need no paths: fixups folded, reverts cancelled. The
+/// pull-request merges that fold their branch commits (`folds`) are known after
+/// these, before the path fallback.
+pub fn settle(mut drafts: Changes) -> Changes {
+    fold_fixups(&mut drafts);
+    resolve_reverts(&mut drafts);
+    drafts
+}
+
+/// Whether the pull-request merge at `merge` (of `settle`d drafts) folds its branch
+/// commits (`fold_pull_request_commits`): then their own categories, and so their
+/// paths, do not matter. A merge is never classified by paths (it lists none).
+pub fn folds(drafts: &Changes, merge: usize) -> bool {
+    merge < drafts.len()
+        && !matches!(
+            drafts.get(merge).change().category,
+            Category::Skipped | Category::Reverted | Category::Unclassified
+        )
 }
 
 /// Whether `subject` is a pull request's merge commit's (`Merge pull request #N from ...`).

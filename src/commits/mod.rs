@@ -16,7 +16,9 @@ use std::sync::Arc;
 
 use serde::{Serialize, Serializer};
 
-pub use classify::{classify, fold_pull_request_commits, is_pull_request_merge, Classifier, Draft};
+pub use classify::{
+    classify, fold_pull_request_commits, folds, is_pull_request_merge, settle, Classifier, Draft,
+};
 pub use config::{CommitsConfig, PathRule, Rule};
 pub use packed::{Changes, PackedDraft};
 pub use version::{prerelease_number, suggest, Bump, BumpLevel, VersionRules};

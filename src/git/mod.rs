@@ -480,11 +480,13 @@ impl Repo {
 
     /// Changed paths of the path-fallback commits of a walked range, asked of `helper`
     /// while the range was walked: its answers, and the rest diffed here and by the
-    /// helper from both ends. Also returns how many the helper diffed.
+    /// helper from both ends, except those `unneeded` names (commits a pull-request
+    /// merge folds). Also returns how many the helper diffed.
     pub fn fallback_paths(
         &self,
         commits: &Commits,
         mut helper: helper::PathHelper,
+        unneeded: impl Fn(&Oid) -> bool,
     ) -> (FxHashMap<Oid, Paths>, usize) {
         // Asked for during the walk with their parent commit; now every tree is known.
         let known_parent = |j: &DiffJob| match j.parent {
@@ -494,7 +496,14 @@ impl Repo {
             }),
             _ => *j,
         };
-        let jobs: Vec<DiffJob> = helper.take_backlog().iter().map(known_parent).collect();
+        // Not sent yet, or never answered: only those still needed are diffed.
+        let needed = |j: &&DiffJob| !unneeded(&j.commit);
+        let jobs: Vec<DiffJob> = helper
+            .take_backlog()
+            .iter()
+            .filter(needed)
+            .map(known_parent)
+            .collect();
         let stop = helper.stop_rules();
         let running = helper.is_running().then_some(helper);
         // A few commits scattered over the range: the indexes are opened as the walk
@@ -514,7 +523,12 @@ impl Repo {
                 .map(|(oid, answer)| (oid, answer.map_err(|e| Box::new(Error::runtime(e))))),
         );
         // Sent during the walk and never answered (the helper died): diffed here.
-        let unanswered: Vec<DiffJob> = earlier.unanswered.iter().map(known_parent).collect();
+        let unanswered: Vec<DiffJob> = earlier
+            .unanswered
+            .iter()
+            .filter(needed)
+            .map(known_parent)
+            .collect();
         let (paths, _) = self.diff_jobs(&unanswered, lookups, None, stop, &mut |_| {});
         all.extend(
             unanswered

@@ -528,3 +528,57 @@ fn files_of_commits_folded_into_a_pull_request_still_raise_risks() {
     assert!(risks.contains("Destructive database migration"), "{risks}");
     assert!(risks.contains("db/migrations/0002_drop.sql"), "{risks}");
 }
+
+#[test]
+fn the_path_fallback_skips_commits_a_pull_request_merge_folds() {
+    let repo = TestRepo::new();
+    repo.change("a.txt", "feat: base");
+    repo.tag("v1.0.0");
+    let branch = |name: &str, files: &[(&str, &str)], number: u32, title: &str| {
+        repo.git(&["checkout", "-q", "-b", name]);
+        let commits: Vec<String> = files
+            .iter()
+            .map(|(path, subject)| {
+                repo.write(path, subject);
+                repo.commit(subject)
+            })
+            .collect();
+        repo.git(&["checkout", "-q", "main"]);
+        repo.change(&format!("{name}.txt"), "fix: on main");
+        let subject = format!("Merge pull request #{number} from octo/{name}");
+        repo.git_commit_step(&["merge", "--no-ff", "-q", name, "-m", &subject, "-m", title]);
+        commits
+    };
+    // Folded into "docs: the guide": their own paths would change nothing.
+    let folded = branch(
+        "guide",
+        &[("docs/a.md", "Write the guide"), ("docs/b.md", "Polish it")],
+        3,
+        "docs: the guide",
+    );
+    // A plain title: its commit is listed on its own, classified by its paths.
+    let listed = branch("pages", &[("docs/c.md", "More pages")], 4, "Pages");
+
+    let output = repo
+        .relplan()
+        .env("CI", "true")
+        .env("RELPLAN_HELPER_MIN", "off")
+        .args(["scope", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let log = String::from_utf8_lossy(&output.stderr);
+    // "More pages", and the plain-titled merge itself (a merge lists no paths);
+    // not the two commits "docs: the guide" folds.
+    assert!(
+        log.contains("path fallback: 2 commits diffed, 0 of them by a helper process"),
+        "{log}"
+    );
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let changes = json["changes"].as_array().unwrap();
+    for id in &folded {
+        assert_eq!(change(changes, id)["category"], "skipped");
+    }
+    assert_eq!(change(changes, &listed[0])["category"], "documentation");
+    assert_eq!(change(changes, &listed[0])["classified_by"], "paths");
+}
