@@ -737,17 +737,7 @@ mod tests {
     use super::*;
 
     fn commit(id: usize, message: &str) -> Commit {
-        Commit {
-            oid: git2::Oid::ZERO_SHA1,
-            id: format!("{id:07x}{}", "0".repeat(33)).into(),
-            message: message.into(),
-            author: "Ada".into(),
-            author_email: "ada@example.com".into(),
-            time: 0,
-            parent_count: 1,
-            tree: git2::Oid::ZERO_SHA1,
-            parents: Default::default(),
-        }
+        Commit::fixture(format!("{id:07x}{}", "0".repeat(33)), message)
     }
 
     /// Classifies messages given newest first; ids are 1, 2, ... from the top.

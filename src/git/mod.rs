@@ -142,6 +142,23 @@ pub struct Commit {
 }
 
 impl Commit {
+    /// A commit for tests of what is made of messages: id `id`, message `message`,
+    /// author Ada, time 0, no tree or parents.
+    #[cfg(test)]
+    pub(crate) fn fixture(id: String, message: &str) -> Commit {
+        Commit {
+            oid: Oid::ZERO_SHA1,
+            id: id.into(),
+            message: message.into(),
+            author: "Ada".into(),
+            author_email: "ada@example.com".into(),
+            time: 0,
+            parent_count: 1,
+            tree: Oid::ZERO_SHA1,
+            parents: Default::default(),
+        }
+    }
+
     /// libgit2's reading of a commit: what `object::commit` is checked against.
     #[cfg(test)]
     fn read(commit: &git2::Commit<'_>) -> Commit {

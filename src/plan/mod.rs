@@ -225,17 +225,7 @@ mod tests {
     fn shared_changes_keep_their_order_across_blocks() {
         for n in [0, 1, (1 << 14) - 1, 1 << 14, (1 << 14) * 2 + 3] {
             let commits: Vec<crate::git::Commit> = (0..n)
-                .map(|i| crate::git::Commit {
-                    oid: git2::Oid::ZERO_SHA1,
-                    id: format!("{i:07}").into(),
-                    message: "fix: x".into(),
-                    author: "A".into(),
-                    author_email: "a@example.com".into(),
-                    time: 0,
-                    parent_count: 1,
-                    tree: git2::Oid::ZERO_SHA1,
-                    parents: Default::default(),
-                })
+                .map(|i| crate::git::Commit::fixture(format!("{i:07}"), "fix: x"))
                 .collect();
             let changes = crate::commits::classify(&commits, &Default::default());
             let shared = share(changes);

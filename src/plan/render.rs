@@ -606,17 +606,7 @@ mod signals_object_tests {
         let commits: Vec<crate::git::Commit> = ["feat: a", "fix!: b", "docs: c", "feat(x): d"]
             .iter()
             .enumerate()
-            .map(|(i, message)| crate::git::Commit {
-                oid: git2::Oid::ZERO_SHA1,
-                id: format!("{i:040}").into(),
-                message: message.to_string(),
-                author: "A".into(),
-                author_email: "a@example.com".into(),
-                time: 0,
-                parent_count: 1,
-                tree: git2::Oid::ZERO_SHA1,
-                parents: Default::default(),
-            })
+            .map(|(i, message)| crate::git::Commit::fixture(format!("{i:040}"), message))
             .collect();
         let scope = super::super::Scope::from_changes(crate::commits::classify(
             &commits,

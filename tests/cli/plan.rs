@@ -248,36 +248,27 @@ fn broken_config_names_file_line_and_key() {
 #[test]
 fn template_errors_name_the_template_and_line() {
     let repo = released_repo();
+    let fails_at = |place: &str| {
+        repo.relplan()
+            .args([
+                "plan",
+                "1.4.0",
+                "--date",
+                "2026-12-15",
+                "--templates",
+                "tpl",
+            ])
+            .assert()
+            .code(2)
+            .stderr(predicates::str::contains(place));
+        assert!(!repo.exists("releases"));
+    };
     repo.write("tpl/scope.md.j2", "# ok\n{{ plan.no_such_field }}\n");
-    repo.relplan()
-        .args([
-            "plan",
-            "1.4.0",
-            "--date",
-            "2026-12-15",
-            "--templates",
-            "tpl",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("scope.md.j2 line 2"));
-    assert!(!repo.exists("releases"));
+    fails_at("scope.md.j2 line 2");
     // The last document failing: the others, already rendered, go too.
     repo.write("tpl/scope.md.j2", "# ok\n");
     repo.write("tpl/release_notes.md.j2", "{% for %}\n");
-    repo.relplan()
-        .args([
-            "plan",
-            "1.4.0",
-            "--date",
-            "2026-12-15",
-            "--templates",
-            "tpl",
-        ])
-        .assert()
-        .code(2)
-        .stderr(predicates::str::contains("release_notes.md.j2 line 1"));
-    assert!(!repo.exists("releases"));
+    fails_at("release_notes.md.j2 line 1");
     let left: Vec<String> = std::fs::read_dir(repo.path())
         .unwrap()
         .flatten()
