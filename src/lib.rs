@@ -243,11 +243,9 @@ fn read_range(
             tags = Some(repo.release_tags(&pattern)?);
         }
     }
-    let is_release = |oid: &Oid| {
-        tags.as_ref()
-            .and_then(|tags| tags.get(oid))
-            .is_some_and(|t| t.iter().any(accept))
-    };
+    // The accepted release tag on `oid`, if any.
+    let release_at = |oid: &Oid| tags.as_ref()?.get(oid)?.iter().find(|t| accept(t));
+    let is_release = |oid: &Oid| release_at(oid).is_some();
     let base = match &from {
         Some((_, oid)) => git::Base::Commit(*oid),
         None if tags.as_ref().is_some_and(|t| !t.is_empty()) => git::Base::First(&is_release),
@@ -306,13 +304,7 @@ fn read_range(
     let packed = commits::Changes::new(packed, handles);
     phase.finish();
     if args.from.is_none() {
-        previous = found_base.and_then(|oid| {
-            tags.as_ref()?
-                .get(&oid)?
-                .iter()
-                .find(|t| accept(t))
-                .cloned()
-        });
+        previous = found_base.and_then(|oid| release_at(&oid).cloned());
         match &previous {
             Some(tag) => from = Some((tag.name.clone(), tag.commit)),
             None => warnings.push(format!(
@@ -326,8 +318,9 @@ fn read_range(
     // commits): read before the changed paths and the classified range are held,
     // then the handle is opened again, which lets go of the mapping
     // (`git::Repo::reopen`; BENCHMARKS.md item 50).
-    let totals = with_paths.then(|| repo.diff_totals(from.as_ref().map(|f| f.1), to));
+    let mut totals = None;
     if with_paths {
+        totals = Some(repo.diff_totals(from.as_ref().map(|f| f.1), to));
         if let Ok(fresh) = repo.reopen() {
             ws.repo = fresh;
         }

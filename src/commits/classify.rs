@@ -215,11 +215,17 @@ pub fn settle(mut drafts: Changes) -> Changes {
 /// commits (`fold_pull_request_commits`): then their own categories, and so their
 /// paths, do not matter. A merge is never classified by paths (it lists none).
 pub fn folds(drafts: &Changes, merge: usize) -> bool {
-    merge < drafts.len()
-        && !matches!(
-            drafts.get(merge).change().category,
-            Category::Skipped | Category::Reverted | Category::Unclassified
-        )
+    merge < drafts.len() && folds_its_branch(&drafts.get(merge).change().category)
+}
+
+/// Whether a pull-request merge of this category folds its branch commits: not when
+/// it is skipped or reverted itself, nor when its title classifies nothing (its
+/// commits are then listed one by one).
+fn folds_its_branch(category: &Category) -> bool {
+    !matches!(
+        category,
+        Category::Skipped | Category::Reverted | Category::Unclassified
+    )
 }
 
 /// Whether `subject` is a pull request's merge commit's (`Merge pull request #N from ...`).
@@ -238,9 +244,6 @@ pub fn fold_pull_request_commits(drafts: &mut Changes, merged: &[(usize, Vec<usi
             continue;
         }
         let merge = drafts.get(*m).change();
-        if matches!(merge.category, Category::Skipped | Category::Reverted) {
-            continue;
-        }
         if merge.category == Category::Unclassified {
             // The pull request's title says nothing a reader can use: list its
             // commits one by one and treat the merge itself as plumbing.
@@ -249,6 +252,9 @@ pub fn fold_pull_request_commits(drafts: &mut Changes, merged: &[(usize, Vec<usi
                 merge.classified_by = "merge";
                 merge.note = Some("merge commit; the pull request's title is not a conventional commit, so its commits are listed one by one".into());
             });
+            continue;
+        }
+        if !folds_its_branch(&merge.category) {
             continue;
         }
         let label = match merge.pr {

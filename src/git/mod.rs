@@ -95,14 +95,18 @@ impl Commits {
 
     /// The position of `oid` in the range.
     pub fn position(&self, oid: &Oid) -> Option<u32> {
-        let i = self.graph.find(oid)?;
-        Some(self.at[i as usize]).filter(|&p| p != NOT_IN_RANGE)
+        self.in_range(oid).map(|(_, position)| position)
     }
 
     /// The tree of `oid`, if it is in the range.
     pub fn tree_of(&self, oid: &Oid) -> Option<Oid> {
+        self.in_range(oid).map(|(i, _)| self.graph.tree(i))
+    }
+
+    /// The walk's number and the range position of `oid`, if it is in the range.
+    fn in_range(&self, oid: &Oid) -> Option<(u32, u32)> {
         let i = self.graph.find(oid)?;
-        (self.at[i as usize] != NOT_IN_RANGE).then(|| self.graph.tree(i))
+        Some((i, self.at[i as usize])).filter(|&(_, p)| p != NOT_IN_RANGE)
     }
 }
 

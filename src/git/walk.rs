@@ -287,8 +287,7 @@ impl<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>> Walk<R> {
         }
         let visit = (self.read)(oid, hidden)?;
         let i = self.graph.nodes.len() as u32;
-        let nodes = &mut self.graph.nodes;
-        nodes.push(Node {
+        self.graph.nodes.push(Node {
             oid,
             tree: visit.as_ref().map_or(Oid::ZERO_SHA1, |v| v.tree),
             parents: [NONE; 2],
@@ -349,6 +348,16 @@ mod tests {
         Oid::from_bytes(&bytes).unwrap()
     }
 
+    /// What `read` answers for `o` in `g`: its time and parents, and as its tree the
+    /// id named 100 more than it, wrapping (`None` outside the graph).
+    fn visit_of(g: &HashMap<Oid, (i64, Vec<Oid>)>, o: Oid) -> Option<Visit> {
+        g.get(&o).map(|(t, ps)| Visit {
+            time: *t,
+            tree: oid(o.as_bytes()[19].wrapping_add(100)),
+            parents: ps.iter().copied().collect(),
+        })
+    }
+
     fn walk(g: &HashMap<Oid, (i64, Vec<Oid>)>, include: u8, exclude: &[u8]) -> Vec<u8> {
         walk_counting(g, include, exclude).0
     }
@@ -366,11 +375,7 @@ mod tests {
             &exclude,
             |o, _| {
                 assert!(reads.insert(o), "commit {o} read twice");
-                Ok(g.get(&o).map(|(t, ps)| Visit {
-                    time: *t,
-                    tree: Oid::ZERO_SHA1,
-                    parents: ps.iter().copied().collect(),
-                }))
+                Ok(visit_of(g, o))
             },
             || {},
         )
@@ -479,11 +484,7 @@ mod tests {
             |_| false,
             |o, _| {
                 reads += 1;
-                Ok(g.get(&o).map(|(t, ps)| Visit {
-                    time: *t,
-                    tree: oid(o.as_bytes()[19] + 100),
-                    parents: ps.iter().copied().collect(),
-                }))
+                Ok(visit_of(&g, o))
             },
             || {},
         )
@@ -511,13 +512,7 @@ mod tests {
         include: u8,
         bases: &[u8],
     ) -> (Vec<u8>, Option<u8>) {
-        let read = |o: Oid, _| {
-            Ok::<_, ()>(g.get(&o).map(|(t, ps)| Visit {
-                time: *t,
-                tree: Oid::ZERO_SHA1,
-                parents: ps.iter().copied().collect(),
-            }))
-        };
+        let read = |o: Oid, _| Ok::<_, ()>(visit_of(g, o));
         let is_base = |o: Oid| bases.contains(&o.as_bytes()[19]);
         let graph = super::graph(&[oid(include)], &[], is_base, read, || {}).unwrap();
         let found: Vec<u8> = graph

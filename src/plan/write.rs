@@ -179,7 +179,7 @@ impl Stage {
     ) -> Result<()> {
         let file = match &self.staging {
             Some(staging) => {
-                let at = self.staged_file(staging.path(), self.documents.len());
+                let at = staged_file(staging.path(), self.documents.len());
                 let file = std::fs::File::create(&at)
                     .map_err(|e| Error::runtime(format!("cannot create {}: {e}", at.display())))?;
                 Some(std::io::BufWriter::with_capacity(1 << 16, file))
@@ -202,10 +202,6 @@ impl Stage {
             hash: hex_digest(sink.hasher),
         });
         Ok(())
-    }
-
-    fn staged_file(&self, staging: &Path, i: usize) -> PathBuf {
-        staging.join(i.to_string())
     }
 
     /// The documents' paths, in the order they were added.
@@ -239,6 +235,11 @@ impl Stage {
     }
 }
 
+/// Where the `i`th document added waits in the staging folder.
+fn staged_file(staging: &Path, i: usize) -> PathBuf {
+    staging.join(i.to_string())
+}
+
 /// The hash of the file at `path`, read in blocks; `None` if it cannot be read.
 fn file_hash(path: &Path) -> Option<String> {
     let mut file = std::fs::File::open(path).ok()?;
@@ -263,7 +264,7 @@ pub fn write_plan(
     let mut hashes = serde_json::Map::new();
     for (i, (doc, decision)) in stage.documents.iter().zip(decisions).enumerate() {
         let path = dir.join(&doc.path);
-        let staged = stage.staged_file(staging.path(), i);
+        let staged = staged_file(staging.path(), i);
         match decision.outcome {
             Outcome::Created | Outcome::Updated | Outcome::Overwritten => {
                 move_into_place(&staged, &path)?
