@@ -271,36 +271,24 @@ fn read_range(
         commits,
         done: handles,
         base: found_base,
-    } = repo.walk_with(
-        base,
-        to,
-        // `plan` reads every commit's trees next, through a mapped index: the walk
-        // may as well map it too (`git::Lookups`).
-        if with_paths {
-            git::Lookups::Many
-        } else {
-            git::Lookups::PerCommit
-        },
-        &mut || phase.inc(1),
-        |commit| {
-            let mut draft = classifier.first_pass(&commit);
-            if let Some(helper) = helper.as_mut() {
-                if draft.unclassified() {
-                    helper.request_commit(&commit);
-                } else {
-                    helper.pump();
-                }
+    } = repo.walk_with(base, to, &mut || phase.inc(1), |commit| {
+        let mut draft = classifier.first_pass(&commit);
+        if let Some(helper) = helper.as_mut() {
+            if draft.unclassified() {
+                helper.request_commit(&commit);
+            } else {
+                helper.pump();
             }
-            // What the output needs of the message and author is in the draft now.
-            if message_filter
-                .as_ref()
-                .is_some_and(|f| f.wants(&commit.message))
-            {
-                draft.keep_message(commit.message);
-            }
-            draft.pack_into(&mut packed)
-        },
-    )?;
+        }
+        // What the output needs of the message and author is in the draft now.
+        if message_filter
+            .as_ref()
+            .is_some_and(|f| f.wants(&commit.message))
+        {
+            draft.keep_message(commit.message);
+        }
+        draft.pack_into(&mut packed)
+    })?;
     let packed = commits::Changes::new(packed, handles);
     phase.finish();
     if args.from.is_none() {

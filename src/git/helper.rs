@@ -330,12 +330,8 @@ fn read_answer(from: &mut impl BufRead, names: &mut PathNames) -> Option<Answer>
 /// The helper's side: answers requests from `input` on `output` until `input` ends.
 pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()> {
     let repo = Repo::discover(git_dir)?;
-    // Opened at the first request: the path fallback's diffs (announced by their
-    // rules) are a few scattered commits of a range `scope` walks with its large pack
-    // indexes read rather than mapped, and so are they here (`Lookups`); `plan`'s
-    // bulk diffs keep them mapped.
+    // Opened at the first request.
     let objects = std::cell::OnceCell::new();
-    let mut lookups = super::Lookups::Many;
     let mut cache = TreeCache::default();
     let mut out = BufWriter::with_capacity(1 << 16, output);
     let mut first = true;
@@ -358,7 +354,6 @@ pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()>
             if let Some(rules) = line.trim_end().strip_prefix("stop ") {
                 // Rules that do not compile only cost the early stop.
                 cache = TreeCache::stopping_at(PathRules::from_json(rules).map(Arc::new));
-                lookups = super::Lookups::PerCommit;
                 continue;
             }
         }
@@ -374,7 +369,7 @@ pub fn serve(git_dir: &Path, input: impl Read, output: impl Write) -> Result<()>
         let objects = match objects.get() {
             Some(objects) => objects,
             None => {
-                let opened = repo.objects_for(lookups)?;
+                let opened = repo.objects()?;
                 objects.get_or_init(|| opened)
             }
         };

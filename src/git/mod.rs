@@ -20,7 +20,6 @@ use crate::error::{Context, Error, Result};
 pub mod helper;
 mod object;
 mod pack;
-pub use pack::Lookups;
 pub mod walk;
 
 /// A walked range: its commits newest first, and what `work` made of each (same order).
@@ -314,13 +313,7 @@ impl Repo {
     /// Commits reachable from `to` and not from `from`, newest first.
     pub fn walk(&self, from: Option<Oid>, to: Oid) -> Result<Vec<Commit>> {
         Ok(self
-            .walk_with(
-                from.map_or(Base::Root, Base::Commit),
-                to,
-                Lookups::PerCommit,
-                &mut || {},
-                |c| c,
-            )?
+            .walk_with(from.map_or(Base::Root, Base::Commit), to, &mut || {}, |c| c)?
             .done)
     }
 
@@ -333,12 +326,11 @@ impl Repo {
     /// whole, through libgit2 otherwise) stays on this thread, while `work` is pure
     /// (classifying messages), so on two cores it costs no wall time until it is
     /// slower than the reading. It may also drop what no later step needs (a message
-    /// already classified). `lookups` says how the pack indexes are used next.
+    /// already classified).
     pub fn walk_with<T: Send>(
         &self,
         base: Base<'_>,
         to: Oid,
-        lookups: Lookups,
         on_commit: &mut dyn FnMut(),
         mut work: impl FnMut(Commit) -> T + Send,
     ) -> Result<Walked<T>> {
@@ -346,7 +338,7 @@ impl Repo {
         let shallow = self.inner.is_shallow();
         let odb = self.odb()?;
         // Commits stored whole in a pack are read without libgit2 (`pack`).
-        let mut packs = pack::Packs::open(&self.objects_dir(), lookups);
+        let mut packs = pack::Packs::open(&self.objects_dir());
         let mut scratch = Vec::new();
         // For each commit read, its position among those sent to be decoded.
         const NOT_SENT: u32 = u32::MAX;
@@ -493,7 +485,7 @@ impl Repo {
         let tree_of = |oid: &Oid| commits.tree_of(oid);
         let jobs: Vec<DiffJob> = commits.iter().map(|c| job(&c, tree_of)).collect();
         let helper = helper::PathHelper::start(self, jobs.len());
-        let (paths, earlier) = self.diff_jobs(&jobs, Lookups::Many, helper, None, on_progress);
+        let (paths, earlier) = self.diff_jobs(&jobs, helper, None, on_progress);
         debug_assert!(earlier.answers.is_empty() && earlier.unanswered.is_empty());
         let by_helper = paths.iter().filter(|p| p.by_helper).count();
         (paths.into_iter().map(|p| p.paths).collect(), by_helper)
@@ -527,10 +519,7 @@ impl Repo {
             .collect();
         let stop = helper.stop_rules();
         let running = helper.is_running().then_some(helper);
-        // A few commits scattered over the range: the indexes are opened as the walk
-        // of `scope` opens them (`Lookups`).
-        let lookups = Lookups::PerCommit;
-        let (paths, earlier) = self.diff_jobs(&jobs, lookups, running, stop.clone(), &mut |_| {});
+        let (paths, earlier) = self.diff_jobs(&jobs, running, stop.clone(), &mut |_| {});
         let by_helper = paths.iter().filter(|p| p.by_helper).count() + earlier.answers.len();
         let mut all: FxHashMap<Oid, Paths> = jobs
             .iter()
@@ -550,7 +539,7 @@ impl Repo {
             .filter(needed)
             .map(known_parent)
             .collect();
-        let (paths, _) = self.diff_jobs(&unanswered, lookups, None, stop, &mut |_| {});
+        let (paths, _) = self.diff_jobs(&unanswered, None, stop, &mut |_| {});
         all.extend(
             unanswered
                 .iter()
@@ -560,19 +549,18 @@ impl Repo {
         (all, by_helper)
     }
 
-    /// Diffs `jobs` (reading the pack indexes as `lookups` says): here from the first,
+    /// Diffs `jobs`: here from the first,
     /// and by `helper` (if any) from the last, kept `helper::ahead()` requests ahead,
     /// until the two meet. Results are in `jobs`' order; also returns what the helper
     /// answered or left unanswered of requests made before (during the walk).
     fn diff_jobs(
         &self,
         jobs: &[DiffJob],
-        lookups: Lookups,
         mut helper: Option<helper::PathHelper>,
         stop: Option<Arc<PathRules>>,
         on_progress: &mut dyn FnMut(usize),
     ) -> (Vec<Diffed>, Earlier) {
-        let objects = match self.objects_for(lookups) {
+        let objects = match self.objects() {
             Ok(objects) => objects,
             Err(e) => {
                 let message = e.to_string();
@@ -666,11 +654,7 @@ impl Repo {
             .find_commit(commit)
             .map_err(|e| Error::runtime(e.to_string()))?;
         let job = job(&Links::of(&Commit::read(&read)), |_| None);
-        self.diff_job(
-            &self.objects_for(Lookups::Many)?,
-            &job,
-            &mut TreeCache::default(),
-        )
+        self.diff_job(&self.objects()?, &job, &mut TreeCache::default())
     }
 
     fn tree_of(&self, commit: Oid) -> Result<Oid> {
@@ -731,12 +715,11 @@ impl Repo {
     }
 
     /// The object database for reading trees: straight from the packs where the
-    /// object is stored there (`pack`, its indexes opened for `lookups`), through
-    /// libgit2 otherwise.
-    fn objects_for(&self, lookups: Lookups) -> Result<Objects<'_>> {
+    /// object is stored there (`pack`), through libgit2 otherwise.
+    fn objects(&self) -> Result<Objects<'_>> {
         Ok(Objects {
             odb: self.odb()?,
-            packs: std::cell::RefCell::new(pack::Packs::open(&self.objects_dir(), lookups)),
+            packs: std::cell::RefCell::new(pack::Packs::open(&self.objects_dir())),
         })
     }
 
@@ -800,7 +783,7 @@ impl Repo {
     /// maps and, over a few thousand reads, touches nearly all of a large pack index
     /// (about 230 MiB at a million commits, BENCHMARKS.md item 52).
     pub fn snapshot(&self, commit: Oid) -> Option<Snapshot<'_>> {
-        let objects = self.objects_for(Lookups::PerCommit).ok()?;
+        let objects = self.objects().ok()?;
         let tree = self.tree_of_in(&objects, commit).ok()?;
         Some(Snapshot { objects, tree })
     }
@@ -1402,9 +1385,9 @@ mod walk_with_tests {
         assert_eq!(expected, [to, merge, side]);
 
         let repo = Repo::discover(dir).unwrap();
-        for lookups in [Lookups::PerCommit, Lookups::Many] {
+        {
             let walked = repo
-                .walk_with(Base::Commit(from), to, lookups, &mut || {}, |c| c.oid)
+                .walk_with(Base::Commit(from), to, &mut || {}, |c| c.oid)
                 .unwrap();
             let order: Vec<Oid> = walked.commits.iter().map(|c| c.oid).collect();
             assert_eq!(order, expected);
@@ -1586,13 +1569,7 @@ mod diff_tests {
         // The batch API returns the same, in order.
         let newest_first: Vec<Oid> = ids.iter().rev().copied().collect();
         let walked = repo
-            .walk_with(
-                Base::Root,
-                *ids.last().unwrap(),
-                Lookups::Many,
-                &mut || {},
-                |_| (),
-            )
+            .walk_with(Base::Root, *ids.last().unwrap(), &mut || {}, |_| ())
             .unwrap()
             .commits;
         assert_eq!(
@@ -1641,7 +1618,7 @@ mod diff_tests {
         let docs = commit(dir, "documentation only");
 
         let repo = Repo::discover(dir).unwrap();
-        let objects = repo.objects_for(Lookups::Many).unwrap();
+        let objects = repo.objects().unwrap();
         let rules = |rules: &[&[&str]]| {
             let globs = rules
                 .iter()

@@ -84,41 +84,24 @@ enum Table {
     Read(File),
 }
 
-/// How an index will be used, which decides whether it is mapped (`Table`).
-#[derive(Clone, Copy)]
-pub enum Lookups {
-    /// About one lookup per commit of the range (`scope`'s walk), or a few for each
-    /// of a scattered few (the path fallback's diffs): indexes over 64 MiB are read,
-    /// not mapped. A hundred-thousand-commit repository's index (26 MB) is mapped:
-    /// its pages cost little, and a system call per lookup would be a few percent
-    /// of `scope`. A million-commit one (258 MB) is read: its pages would be most of
-    /// the walk's peak, for about 3 µs a lookup (BENCHMARKS.md item 41).
-    PerCommit,
-    /// Several lookups per commit (trees, for changed paths): always mapped. Read, a
-    /// million-commit `plan` spent twice as long reading changed paths, and its peak
-    /// is elsewhere (libgit2 maps the same index for the line counts).
-    Many,
-}
-
-impl Lookups {
-    fn mapped_max(self) -> u64 {
-        match self {
-            Lookups::PerCommit => 64 << 20,
-            Lookups::Many => u64::MAX,
-        }
-    }
-}
+/// Indexes up to this size are mapped; larger ones are read (`Table::Read`). A
+/// hundred-thousand-commit repository's index (26 MB) is mapped: its pages cost
+/// little, and a system call per lookup would be a few percent of `scope`. A
+/// million-commit one (258 MB) is read: mapped, random lookups (a walk's commits, a
+/// diff's trees) leave nearly all of it resident, most of `scope`'s peak and 240 MiB
+/// of `plan`'s, for about 3 µs a lookup (BENCHMARKS.md items 41 and 57).
+const MAPPED_MAX: u64 = 64 << 20;
 
 impl Packs {
     /// The packs under `objects/pack`. Never fails: a pack that cannot be opened or
     /// read is left out (its objects then come from libgit2).
-    pub fn open(objects: &Path, lookups: Lookups) -> Packs {
+    pub fn open(objects: &Path) -> Packs {
         let mut packs = Vec::new();
         if let Ok(entries) = std::fs::read_dir(objects.join("pack")) {
             for entry in entries.flatten() {
                 let path = entry.path();
                 if path.extension().is_some_and(|e| e == "idx") {
-                    packs.extend(Pack::open(&path, lookups.mapped_max()));
+                    packs.extend(Pack::open(&path, MAPPED_MAX));
                 }
             }
         }
@@ -654,7 +637,7 @@ mod tests {
         let dir = repo(60, true);
         let repo = git2::Repository::open(dir.path()).unwrap();
         let odb = repo.odb().unwrap();
-        let mut packs = Packs::open(&dir.path().join(".git/objects"), Lookups::Many);
+        let mut packs = Packs::open(&dir.path().join(".git/objects"));
         let mut read = 0;
         for oid in ids(dir.path()) {
             let mut out = b"kept".to_vec();
@@ -679,12 +662,12 @@ mod tests {
     #[test]
     fn loose_objects_and_missing_packs_are_left_to_libgit2() {
         let dir = repo(3, false);
-        let mut packs = Packs::open(&dir.path().join(".git/objects"), Lookups::Many);
+        let mut packs = Packs::open(&dir.path().join(".git/objects"));
         let mut out = Vec::new();
         for oid in ids(dir.path()) {
             assert!(!packs.read_commit(&oid, &mut out));
         }
-        let mut none = Packs::open(&dir.path().join("no-such-dir"), Lookups::Many);
+        let mut none = Packs::open(&dir.path().join("no-such-dir"));
         assert!(!none.read_commit(&ids(dir.path())[0], &mut out));
         assert!(out.is_empty());
     }
@@ -705,7 +688,7 @@ mod tests {
                 std::fs::write(&path, bytes).unwrap();
             }
         }
-        let mut packs = Packs::open(&dir.path().join(".git/objects"), Lookups::Many);
+        let mut packs = Packs::open(&dir.path().join(".git/objects"));
         assert!(packs.packs.is_empty());
         let mut out = Vec::new();
         assert!(!packs.read_commit(&ids(dir.path())[0], &mut out));
@@ -767,7 +750,7 @@ mod tests {
 
             let repo = git2::Repository::open(p).unwrap();
             let odb = repo.odb().unwrap();
-            let mut packs = Packs::open(&p.join(".git/objects"), Lookups::Many);
+            let mut packs = Packs::open(&p.join(".git/objects"));
             for (oid, kind, _) in &objects {
                 let read = packs.read_tree(oid);
                 if *kind == "tree" {
@@ -808,7 +791,7 @@ mod tests {
                 let mut damaged = original.clone();
                 damaged[at] = value;
                 std::fs::write(&pack, &damaged).unwrap();
-                let mut packs = Packs::open(&objects, Lookups::Many);
+                let mut packs = Packs::open(&objects);
                 for oid in &listing {
                     let mut out = Vec::new();
                     packs.read_commit(oid, &mut out);
@@ -1017,7 +1000,7 @@ mod tests {
     #[test]
     fn index_lookup_finds_every_id_and_nothing_else() {
         let dir = repo(40, true);
-        let packs = Packs::open(&dir.path().join(".git/objects"), Lookups::Many);
+        let packs = Packs::open(&dir.path().join(".git/objects"));
         let index = &packs.packs[0].index;
         let listed: Vec<Vec<u8>> = (0..index.count()).map(|i| index.id(i)).collect();
         for (i, id) in listed.iter().enumerate() {
