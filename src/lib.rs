@@ -731,7 +731,6 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         env.repository.as_deref(),
         ws.repo.remote_url("origin").as_deref(),
     )?;
-    let ids: Vec<String> = range.changes.iter().map(|c| c.id.to_string()).collect();
     // PRs updated before the range's oldest commit (less a day of clock skew) cannot be in it.
     let since = range
         .changes
@@ -739,9 +738,9 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         .map(|c| c.time)
         .min()
         .map(|t| t - 86_400);
+    let ids = || range.changes.iter().map(|c| c.id.to_string()).collect();
     let fetched =
-        github::pull_requests(env, &options, &ws.config.github, slug.as_ref(), &ids, since)?;
-    drop(ids);
+        github::pull_requests(env, &options, &ws.config.github, slug.as_ref(), ids, since)?;
     let enrichment = github::enrich(
         &mut range.changes,
         &fetched.prs,

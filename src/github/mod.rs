@@ -340,14 +340,15 @@ pub fn skip_reason(env: &Env, options: &Options) -> Option<String> {
     None
 }
 
-/// Pull requests of the given commits. Never fails because GitHub failed unless
+/// Pull requests of the commits `commits` lists (asked only when GitHub is asked: a
+/// million ids take 45 MiB). Never fails because GitHub failed unless
 /// `options.require`: failures become warnings and an empty list.
 pub fn pull_requests(
     env: &Env,
     options: &Options,
     config: &GithubConfig,
     slug: Option<&RepoSlug>,
-    commits: &[String],
+    commits: impl FnOnce() -> Vec<String>,
     since: Option<i64>,
 ) -> Result<Fetched> {
     if let Some(reason) = skip_reason(env, options) {
@@ -374,7 +375,7 @@ pub fn pull_requests(
     };
     #[cfg(feature = "github")]
     {
-        fetch::pull_requests(env, options, config, slug, commits, since)
+        fetch::pull_requests(env, options, config, slug, &commits(), since)
     }
     #[cfg(not(feature = "github"))]
     {
@@ -426,8 +427,15 @@ mod tests {
     #[test]
     fn offline_and_tokenless_runs_skip_with_one_line() {
         let config = GithubConfig::default();
-        let fetched =
-            pull_requests(&env(&[]), &Options::default(), &config, None, &[], None).unwrap();
+        let fetched = pull_requests(
+            &env(&[]),
+            &Options::default(),
+            &config,
+            None,
+            Vec::new,
+            None,
+        )
+        .unwrap();
         let expected = if cfg!(feature = "github") {
             "no GITHUB_TOKEN"
         } else {
@@ -443,7 +451,7 @@ mod tests {
             &offline,
             &config,
             None,
-            &[],
+            Vec::new,
             None,
         )
         .unwrap();
@@ -452,7 +460,7 @@ mod tests {
             require: true,
             ..Options::default()
         };
-        let err = pull_requests(&env(&[]), &require, &config, None, &[], None).unwrap_err();
+        let err = pull_requests(&env(&[]), &require, &config, None, Vec::new, None).unwrap_err();
         assert!(err.message.contains("--require-github"));
     }
 
