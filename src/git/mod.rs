@@ -1385,33 +1385,31 @@ mod walk_with_tests {
         assert_eq!(expected, [to, merge, side]);
 
         let repo = Repo::discover(dir).unwrap();
-        {
-            let walked = repo
-                .walk_with(Base::Commit(from), to, &mut || {}, |c| c.oid)
-                .unwrap();
-            let order: Vec<Oid> = walked.commits.iter().map(|c| c.oid).collect();
-            assert_eq!(order, expected);
-            assert_eq!(walked.done, expected);
-            for (i, id) in expected.iter().enumerate() {
-                assert_eq!(walked.commits.position(id), Some(i as u32));
-                assert_eq!(walked.commits.oid(i), *id);
-            }
-            // Read, then excluded: not in the range.
-            for id in [from, c2, c1] {
-                assert_eq!(walked.commits.position(&id), None);
-                assert_eq!(walked.commits.tree_of(&id), None);
-            }
-            // Trees and parents (in the commit's order) as git has them.
-            let raw = repo.raw();
-            for (links, id) in walked.commits.iter().zip(&expected) {
-                let commit = raw.find_commit(*id).unwrap();
-                assert_eq!(links.tree, commit.tree_id());
-                assert_eq!(walked.commits.tree_of(id), Some(commit.tree_id()));
-                assert_eq!(
-                    links.parents.to_vec(),
-                    commit.parent_ids().collect::<Vec<_>>()
-                );
-            }
+        let walked = repo
+            .walk_with(Base::Commit(from), to, &mut || {}, |c| c.oid)
+            .unwrap();
+        let order: Vec<Oid> = walked.commits.iter().map(|c| c.oid).collect();
+        assert_eq!(order, expected);
+        assert_eq!(walked.done, expected);
+        for (i, id) in expected.iter().enumerate() {
+            assert_eq!(walked.commits.position(id), Some(i as u32));
+            assert_eq!(walked.commits.oid(i), *id);
+        }
+        // Read, then excluded: not in the range.
+        for id in [from, c2, c1] {
+            assert_eq!(walked.commits.position(&id), None);
+            assert_eq!(walked.commits.tree_of(&id), None);
+        }
+        // Trees and parents (in the commit's order) as git has them.
+        let raw = repo.raw();
+        for (links, id) in walked.commits.iter().zip(&expected) {
+            let commit = raw.find_commit(*id).unwrap();
+            assert_eq!(links.tree, commit.tree_id());
+            assert_eq!(walked.commits.tree_of(id), Some(commit.tree_id()));
+            assert_eq!(
+                links.parents.to_vec(),
+                commit.parent_ids().collect::<Vec<_>>()
+            );
         }
     }
 }
