@@ -264,6 +264,10 @@ fn read_range(
     // Each of those diffs stops once no path rule can match all of its paths.
     let mut helper = (!with_paths && classifier.uses_paths())
         .then(|| git::helper::PathHelper::new(repo).stopping_at(classifier.path_rules()));
+    // Commits on a pull request's branch whose merge folds them are listed by its
+    // title: their requests wait for the walk's end, when the fold is known, rather
+    // than keep the helper busy (half the commits of a merge-heavy history).
+    let mut branches = git::walk::BranchReach::default();
     // Every draft of the range, packed end to end (`commits::Changes`): the walk's
     // peak is when they are all held.
     let mut packed = Vec::new();
@@ -274,10 +278,13 @@ fn read_range(
     } = repo.walk_with(base, to, &mut || phase.inc(1), |commit| {
         let mut draft = classifier.first_pass(&commit);
         if let Some(helper) = helper.as_mut() {
-            if draft.unclassified() {
-                helper.request_commit(&commit);
-            } else {
+            let on_branch = branches.visit(&commit.oid, &commit.parents, draft.folds_its_branch());
+            if !draft.unclassified() {
                 helper.pump();
+            } else if on_branch {
+                helper.defer_commit(&commit);
+            } else {
+                helper.request_commit(&commit);
             }
         }
         // What the output needs of the message and author is in the draft now.

@@ -114,6 +114,14 @@ impl Draft {
         self.message.take()
     }
 
+    /// Whether this is a pull request's merge whose title classifies it, so that its
+    /// branch commits will be folded into it (`fold_pull_request_commits`) unless a
+    /// range-wide pass reverts or skips it.
+    pub fn folds_its_branch(&self) -> bool {
+        let change = &self.item.change;
+        is_pull_request_merge(&change.subject) && folds_its_branch(&change.category)
+    }
+
     /// Whether the message left this commit unclassified, so that the path fallback
     /// may be asked for its changed paths (a superset of the commits it is asked for:
     /// range-wide passes can still settle some).

@@ -87,6 +87,8 @@ pub struct PathHelper {
     /// Requests not sent yet, oldest first: before the helper starts, and beyond
     /// the `ahead()` it is kept to.
     backlog: VecDeque<DiffJob>,
+    /// Requests kept back until the walk is over (`defer_commit`).
+    deferred: Vec<DiffJob>,
     running: Option<Running>,
     /// The helper could not be started or stopped reading: no more requests.
     failed: bool,
@@ -111,6 +113,7 @@ impl PathHelper {
             git_dir: repo.inner.path().to_path_buf(),
             min_requests: min_requests(),
             backlog: VecDeque::new(),
+            deferred: Vec::new(),
             running: None,
             failed: false,
             sent: Vec::new(),
@@ -150,6 +153,13 @@ impl PathHelper {
     pub fn request_commit(&mut self, commit: &super::Commit) {
         self.enqueue(&job(&super::Links::of(commit), |_| None));
         self.pump();
+    }
+
+    /// Keeps the request for `commit`'s changed paths back until the walk is over
+    /// (`take_backlog`), when the caller knows whether they are needed: a commit on a
+    /// pull request's branch whose merge folds it is listed by the title.
+    pub fn defer_commit(&mut self, commit: &super::Commit) {
+        self.deferred.push(job(&super::Links::of(commit), |_| None));
     }
 
     /// Adds `job` to the backlog (starting the helper once it is worth it); `send`
@@ -217,7 +227,8 @@ impl PathHelper {
 
     /// The requests not sent (yet), for the caller to diff or to ask again.
     pub(crate) fn take_backlog(&mut self) -> Vec<DiffJob> {
-        self.backlog.drain(..).collect()
+        let deferred = std::mem::take(&mut self.deferred);
+        self.backlog.drain(..).chain(deferred).collect()
     }
 
     fn spawn(&mut self) {

@@ -330,9 +330,68 @@ impl<E, R: FnMut(Oid, bool) -> Result<Option<Visit>, E>> Walk<R> {
     }
 }
 
+/// Which commits of a walk, newest first, were reached only down the branches of
+/// merges that fold them (a pull request's branch, listed by its title): as the walk
+/// finds them, before the range is known whole. Only the walk's frontier is held.
+/// In date order a commit comes after the commits that reach it; where a skewed
+/// clock puts it earlier, it may be taken as on a branch when it is not, so callers
+/// use the answer only to put work off, never to drop it.
+#[derive(Default)]
+pub struct BranchReach {
+    /// Commits reached and not visited yet: whether only down a folded branch.
+    reached: FxHashMap<Oid, bool>,
+}
+
+impl BranchReach {
+    /// Visits `oid`, whose parents are `parents` (first parent first); `folds` says
+    /// it is a merge that folds the branches of its second and later parents.
+    /// Returns whether `oid` was reached only down such branches.
+    pub fn visit(&mut self, oid: &Oid, parents: &[Oid], folds: bool) -> bool {
+        let on_branch = self.reached.remove(oid) == Some(true);
+        for (i, parent) in parents.iter().enumerate() {
+            let down_a_branch = on_branch || (folds && i > 0);
+            self.reached
+                .entry(*parent)
+                .and_modify(|only| *only &= down_a_branch)
+                .or_insert(down_a_branch);
+        }
+        on_branch
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn branch_reach_marks_what_only_a_folding_merge_reaches() {
+        // Newest first. 9 is a pull request's merge that folds its branch (5, 4, and
+        // 3, which an ordinary merge brought into 4) into main (8, 7, 2). 7 is a
+        // merge that folds nothing: its branch commit 6 stays listed. 2, where the
+        // branches forked, is on main.
+        let order: &[(u8, &[u8], bool)] = &[
+            (9, &[8, 5], true),
+            (8, &[7], false),
+            (7, &[2, 6], false),
+            (6, &[2], false),
+            (5, &[4], false),
+            (4, &[2, 3], false),
+            (3, &[2], false),
+            (2, &[1], false),
+        ];
+        let mut reach = BranchReach::default();
+        let on_branch: Vec<u8> = order
+            .iter()
+            .filter(|(n, parents, folds)| {
+                let parents: Vec<Oid> = parents.iter().map(|p| oid(*p)).collect();
+                reach.visit(&oid(*n), &parents, *folds)
+            })
+            .map(|(n, _, _)| *n)
+            .collect();
+        assert_eq!(on_branch, [5, 4, 3]);
+        // Only the frontier is held: the root's parent, 1.
+        assert_eq!(reach.reached.len(), 1);
+    }
 
     /// A graph by single-digit names: `(name, time, parents)`.
     fn graph(edges: &[(u8, i64, &[u8])]) -> HashMap<Oid, (i64, Vec<Oid>)> {
