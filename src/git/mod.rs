@@ -482,10 +482,12 @@ impl Repo {
         commits: &Commits,
         on_progress: &mut dyn FnMut(usize),
     ) -> (Vec<Paths>, usize) {
+        // Each job made when it is diffed or sent: made up front, they were 60 MiB
+        // at a million commits.
         let tree_of = |oid: &Oid| commits.tree_of(oid);
-        let jobs: Vec<DiffJob> = commits.iter().map(|c| job(&c, tree_of)).collect();
-        let helper = helper::PathHelper::start(self, jobs.len());
-        let (paths, earlier) = self.diff_jobs(&jobs, helper, None, on_progress);
+        let jobs = |i: usize| job(&commits.links(i), tree_of);
+        let helper = helper::PathHelper::start(self, commits.len());
+        let (paths, earlier) = self.diff_jobs(commits.len(), &jobs, helper, None, on_progress);
         debug_assert!(earlier.answers.is_empty() && earlier.unanswered.is_empty());
         let by_helper = paths.iter().filter(|p| p.by_helper).count();
         (paths.into_iter().map(|p| p.paths).collect(), by_helper)
@@ -519,7 +521,8 @@ impl Repo {
             .collect();
         let stop = helper.stop_rules();
         let running = helper.is_running().then_some(helper);
-        let (paths, earlier) = self.diff_jobs(&jobs, running, stop.clone(), &mut |_| {});
+        let (paths, earlier) =
+            self.diff_jobs(jobs.len(), &|i| jobs[i], running, stop.clone(), &mut |_| {});
         let by_helper = paths.iter().filter(|p| p.by_helper).count() + earlier.answers.len();
         let mut all: FxHashMap<Oid, Paths> = jobs
             .iter()
@@ -539,7 +542,13 @@ impl Repo {
             .filter(needed)
             .map(known_parent)
             .collect();
-        let (paths, _) = self.diff_jobs(&unanswered, None, stop, &mut |_| {});
+        let (paths, _) = self.diff_jobs(
+            unanswered.len(),
+            &|i| unanswered[i],
+            None,
+            stop,
+            &mut |_| {},
+        );
         all.extend(
             unanswered
                 .iter()
@@ -549,13 +558,14 @@ impl Repo {
         (all, by_helper)
     }
 
-    /// Diffs `jobs`: here from the first,
-    /// and by `helper` (if any) from the last, kept `helper::ahead()` requests ahead,
-    /// until the two meet. Results are in `jobs`' order; also returns what the helper
+    /// Diffs the `count` jobs `job_at` makes by position: here from the first, and by
+    /// `helper` (if any) from the last, kept `helper::ahead()` requests ahead, until
+    /// the two meet. Results are in the jobs' order; also returns what the helper
     /// answered or left unanswered of requests made before (during the walk).
     fn diff_jobs(
         &self,
-        jobs: &[DiffJob],
+        count: usize,
+        job_at: &dyn Fn(usize) -> DiffJob,
         mut helper: Option<helper::PathHelper>,
         stop: Option<Arc<PathRules>>,
         on_progress: &mut dyn FnMut(usize),
@@ -564,7 +574,7 @@ impl Repo {
             Ok(objects) => objects,
             Err(e) => {
                 let message = e.to_string();
-                let failed = jobs.iter().map(|_| Diffed {
+                let failed = (0..count).map(|_| Diffed {
                     paths: Err(Box::new(Error::runtime(message.clone()))),
                     by_helper: false,
                 });
@@ -574,10 +584,10 @@ impl Repo {
         let before = helper
             .as_ref()
             .map_or(0, |h| h.answered() + h.outstanding());
-        let mut results: Vec<Diffed> = Vec::with_capacity(jobs.len());
+        let mut results: Vec<Diffed> = Vec::with_capacity(count);
         let mut cache = TreeCache::stopping_at(stop);
-        // jobs[..low] are done here, jobs[high..] are the helper's.
-        let (mut low, mut high) = (0, jobs.len());
+        // Jobs `..low` are done here, jobs `high..` are the helper's.
+        let (mut low, mut high) = (0, count);
         while low < high {
             if let Some(helper) = helper.as_mut().filter(|h| h.is_running()) {
                 let ahead = helper::ahead();
@@ -589,7 +599,7 @@ impl Repo {
                             break;
                         }
                         high -= 1;
-                        helper.enqueue(&jobs[high]);
+                        helper.enqueue(&job_at(high));
                     }
                     helper.send();
                 }
@@ -600,23 +610,28 @@ impl Repo {
             if low < high {
                 results.push(Diffed {
                     paths: self
-                        .diff_job(&objects, &jobs[low], &mut cache)
+                        .diff_job(&objects, &job_at(low), &mut cache)
                         .map_err(Box::new),
                     by_helper: false,
                 });
                 low += 1;
             }
         }
-        // A backlog left here (the helper failed) is in `jobs[high..]`, unanswered.
+        // A backlog left here (the helper failed) is in jobs `high..`, unanswered.
         let (mut answers, unanswered) = match helper {
             Some(helper) => helper.finish(),
             None => Default::default(),
         };
         // Oldest first, as the helper went: what it did not answer is diffed here.
-        let mut rest: Vec<Diffed> = jobs[high..]
-            .iter()
-            .rev()
-            .map(|job| match answers.remove(&job.commit) {
+        // Written in place: a second list of the helper's half was 17 MiB at a
+        // million commits, at the top of the phase.
+        results.resize_with(count, || Diffed {
+            paths: Ok(Vec::new()),
+            by_helper: false,
+        });
+        for (i, slot) in results.iter_mut().enumerate().skip(high).rev() {
+            let job = &job_at(i);
+            *slot = match answers.remove(&job.commit) {
                 Some(answer) => Diffed {
                     paths: answer.map_err(|e| Box::new(Error::runtime(e))),
                     by_helper: true,
@@ -625,16 +640,21 @@ impl Repo {
                     paths: self.diff_job(&objects, job, &mut cache).map_err(Box::new),
                     by_helper: false,
                 },
-            })
-            .collect();
-        rest.reverse();
-        results.extend(rest);
-        on_progress(jobs.len());
-        let asked: rustc_hash::FxHashSet<Oid> = jobs[high..].iter().map(|j| j.commit).collect();
-        let unanswered = unanswered
-            .into_iter()
-            .filter(|job| !asked.contains(&job.commit))
-            .collect();
+            };
+        }
+        on_progress(count);
+        // Requests from before these jobs that were not answered (the helper died),
+        // unless asked again here; usually there are none to sort out.
+        let unanswered = if unanswered.is_empty() {
+            unanswered
+        } else {
+            let asked: rustc_hash::FxHashSet<Oid> =
+                (high..count).map(|i| job_at(i).commit).collect();
+            unanswered
+                .into_iter()
+                .filter(|job| !asked.contains(&job.commit))
+                .collect()
+        };
         (
             results,
             Earlier {
