@@ -796,12 +796,15 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     // cannot be read (pruned or missing objects) loses its paths with one warning;
     // the plan goes on.
     let mut phase = progress::phase("assessing risks", Some(range.commits as u64));
+    // Each change in an `Arc` of its own from here: the risk engine's evidence
+    // (`risk::CommitRef`) and the plan's scope share them.
+    let changes = plan::share(std::mem::take(&mut range.changes));
     let results = range.paths.take().unwrap_or_default();
     let mut commit_paths = Vec::with_capacity(range.commits);
     // Distinct paths only: a long range touches the same files again and again.
     let mut distinct_paths = rustc_hash::FxHashSet::default();
     let mut unreadable = Vec::new();
-    for (change, result) in range.changes.iter().zip(results) {
+    for (change, result) in changes.iter().zip(results) {
         match result {
             Ok(paths) => {
                 for p in &paths {
@@ -869,7 +872,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
 
     let schedule = schedule::build(release_date, now.date_naive(), &ws.config.schedule);
     warnings.extend(schedule.warnings.iter().cloned());
-    let texts = read_risk_texts(&ws, &range, &commit_paths, &mut warnings);
+    let texts = read_risk_texts(&ws, &range, &changes, &commit_paths, &mut warnings);
     // The reading is done (migration files, lockfiles, files searched for flags): a
     // fresh handle lets go of the pack index those reads touched
     // (`git::Repo::reopen`), before the risk engine and the documents.
@@ -877,8 +880,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         ws.repo = fresh;
     }
     // Moved, not copied: nothing after the risk engine reads the commits' messages.
-    let messages: std::collections::BTreeMap<Arc<str>, String> = range
-        .changes
+    let messages: std::collections::BTreeMap<Arc<str>, String> = changes
         .iter()
         .zip(std::mem::take(&mut range.messages))
         .filter_map(|(c, message)| Some((c.id.clone(), message?.into_string())))
@@ -905,7 +907,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         .collect();
     let assessment = risk::assess(
         &risk::RiskInput {
-            changes: &range.changes,
+            changes: &changes,
             commit_paths: &commit_paths,
             totals: &files.totals,
             texts: &texts,
@@ -932,7 +934,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         &strategy,
         &ws.config.deploy,
     );
-    let mut team = team::build(&ws.config.team, &range.changes, &schedule);
+    let mut team = team::build(&ws.config.team, &changes, &schedule);
     // GitHub uses the first CODEOWNERS it finds, as of the commit being released.
     if let Some((location, text)) = team::codeowners::LOCATIONS.iter().find_map(|loc| {
         ws.repo
@@ -971,7 +973,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
             commits: commit_count,
         },
         suggested,
-        scope: Scope::from_changes(range.changes),
+        scope: Scope::from_shared(changes),
         files,
         risk: assessment,
         strategy,
@@ -1216,13 +1218,14 @@ const UNREADABLE_LISTED: usize = 5;
 fn read_risk_texts(
     ws: &Workspace,
     range: &RangeData,
+    changes: &[Arc<commits::Change>],
     commit_paths: &[risk::CommitPaths],
     warnings: &mut Vec<String>,
 ) -> risk::FileTexts {
     let repo = &ws.repo;
     let to = range.to.1;
     let from = range.from.as_ref().map(|f| f.1);
-    let requests = risk::content_requests(&range.changes, commit_paths, &ws.config.risk);
+    let requests = risk::content_requests(changes, commit_paths, &ws.config.risk);
     let mut texts = risk::FileTexts::default();
     let at_end = repo.snapshot(to);
     let at_start = from.and_then(|f| repo.snapshot(f));

@@ -131,7 +131,11 @@ pub struct Plan {
 
 impl Scope {
     pub fn from_changes(changes: Vec<Change>) -> Scope {
-        let changes = share(changes);
+        Scope::from_shared(share(changes))
+    }
+
+    /// The scope of changes already shared (`share`).
+    pub fn from_shared(changes: Vec<Arc<Change>>) -> Scope {
         let mut counts: BTreeMap<String, usize> = Category::BUILT_IN
             .iter()
             .map(|c| (c.as_str().to_string(), 0))
@@ -205,7 +209,7 @@ impl Files {
 /// old buffer and the new allocations together: 170 MiB over the plan's peak.
 /// Not `collect()` either: it would reuse the buffer in place, and the list of
 /// pointers would keep all of it.
-fn share(mut changes: Vec<Change>) -> Vec<Arc<Change>> {
+pub fn share(mut changes: Vec<Change>) -> Vec<Arc<Change>> {
     const BLOCK: usize = 1 << 14;
     let mut shared = Vec::with_capacity(changes.len());
     while !changes.is_empty() {

@@ -558,13 +558,16 @@ mod signals_object_tests {
     /// infrastructure, security and migration paths, an unclassified commit, and a
     /// reverted one (so that not every commit ships).
     fn assessment() -> risk::Assessment {
-        let changes = vec![
+        let changes: Vec<Arc<Change>> = [
             change(1, "feat", Category::Features),
             change(2, "fix", Category::Fixes),
             change(3, "perf", Category::Performance),
             change(4, "wip", Category::Unclassified),
             change(5, "chore", Category::Reverted),
-        ];
+        ]
+        .into_iter()
+        .map(Arc::new)
+        .collect();
         let paths = |n: usize, list: &[&str]| CommitPaths {
             id: changes[n - 1].id.clone(),
             paths: list

@@ -53,7 +53,8 @@ pub struct FileTexts {
 /// Everything the risk engine reads.
 #[derive(Debug, Clone, Copy)]
 pub struct RiskInput<'a> {
-    pub changes: &'a [Change],
+    /// Shared with the plan's scope: the commits the engine names are these.
+    pub changes: &'a [Arc<Change>],
     pub commit_paths: &'a [CommitPaths],
     pub totals: &'a DiffTotals,
     pub texts: &'a FileTexts,
@@ -458,7 +459,7 @@ mod tests {
     fn a_message_the_filter_left_out_matches_nothing() {
         // The summary names an advisory the commit message did not (a pull request's
         // title): a message left out by the filter must not be replaced by it.
-        let change = Change {
+        let change = Arc::new(Change {
             subject: "fix: patch the parser".into(),
             pr: Some(7),
             ..rules::tests::change(
@@ -466,7 +467,7 @@ mod tests {
                 "fix: patch CVE-2026-11111",
                 crate::commits::Category::Fixes,
             )
-        };
+        });
         let advisories = |filtered: bool| {
             let input = RiskInput {
                 changes: std::slice::from_ref(&change),

@@ -826,6 +826,7 @@ pub(super) mod tests {
         let messages = BTreeMap::new();
         let texts = FileTexts::default();
         let totals = DiffTotals::default();
+        let changes: Vec<Arc<Change>> = changes.into_iter().map(Arc::new).collect();
         let input = RiskInput {
             changes: &changes,
             commit_paths: &commit_paths,

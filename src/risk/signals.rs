@@ -17,24 +17,44 @@ use super::{CommitPaths, FlagConfig, RiskConfig, RiskInput};
 use crate::commits::{Category, Change};
 use crate::config::glob_set;
 
-/// A commit named as evidence.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CommitRef {
-    /// Shared with the change: a lockfile bumped thousands of times names thousands.
-    pub id: Arc<str>,
-    pub short_id: String,
-    pub summary: Arc<str>,
-    pub pr: Option<u64>,
+/// A commit named as evidence: the change itself, shared, read as its id, short id,
+/// summary and pull request. A long range names hundreds of thousands (a million
+/// commits: 710,000, 60 MiB as copies of those four fields).
+#[derive(Debug, Clone)]
+pub struct CommitRef(Arc<Change>);
+
+impl std::ops::Deref for CommitRef {
+    type Target = Change;
+
+    fn deref(&self) -> &Change {
+        &self.0
+    }
+}
+
+impl PartialEq for CommitRef {
+    fn eq(&self, other: &CommitRef) -> bool {
+        (&self.id, &self.short_id, &self.summary, self.pr)
+            == (&other.id, &other.short_id, &other.summary, other.pr)
+    }
+}
+
+impl Eq for CommitRef {}
+
+impl Serialize for CommitRef {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut s = serializer.serialize_struct("CommitRef", 4)?;
+        s.serialize_field("id", &*self.id)?;
+        s.serialize_field("short_id", self.short_id.as_str())?;
+        s.serialize_field("summary", &*self.summary)?;
+        s.serialize_field("pr", &self.pr)?;
+        s.end()
+    }
 }
 
 impl CommitRef {
-    pub(super) fn of(change: &Change) -> CommitRef {
-        CommitRef {
-            id: Arc::clone(&change.id),
-            short_id: change.short_id.to_string(),
-            summary: Arc::clone(&change.summary),
-            pr: change.pr,
-        }
+    pub(super) fn of(change: &Arc<Change>) -> CommitRef {
+        CommitRef(Arc::clone(change))
     }
 
     /// `abc1234 feat(db): drop legacy column (#12)`.
@@ -182,16 +202,16 @@ pub(super) fn ships(change: &Change) -> bool {
 
 /// Each shipping commit's changed paths, with its change, in the order of the
 /// commit paths.
-type Shipping<'c> = Vec<(&'c CommitPaths, &'c Change)>;
+type Shipping<'c> = Vec<(&'c CommitPaths, &'c Arc<Change>)>;
 
 /// Pairs each commit's paths with its change, keeping those that ship. The paths
 /// come in the changes' order (a commit whose paths could not be read left out), so
 /// each is found by walking along the changes; should one not be, the rest are
 /// found by id. A map of a million ids took 50 MB at the risk engine's peak.
-fn shipping<'c>(changes: &'c [Change], commit_paths: &'c [CommitPaths]) -> Shipping<'c> {
+fn shipping<'c>(changes: &'c [Arc<Change>], commit_paths: &'c [CommitPaths]) -> Shipping<'c> {
     let mut pairs = Vec::with_capacity(commit_paths.len());
     let mut next = 0;
-    let mut by_id: Option<FxHashMap<&str, &Change>> = None;
+    let mut by_id: Option<FxHashMap<&str, &Arc<Change>>> = None;
     for cp in commit_paths {
         let change = match &by_id {
             None => match changes[next..].iter().position(|c| c.id == cp.id) {
@@ -251,7 +271,7 @@ fn path_hits<'c>(shipping: &Shipping<'c>, is_hit: impl Fn(&str) -> bool) -> Vec<
 
 /// Which files the engine needs read, so the edge reads nothing else.
 pub fn content_requests(
-    changes: &[Change],
+    changes: &[Arc<Change>],
     commit_paths: &[CommitPaths],
     config: &RiskConfig,
 ) -> ContentRequests {
@@ -308,7 +328,7 @@ static ADVISORY: LazyLock<Regex> = LazyLock::new(|| {
 pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
     let globs = Globs::new(config);
     let shipping = shipping(input.changes, input.commit_paths);
-    let live: Vec<&Change> = input.changes.iter().filter(|c| ships(c)).collect();
+    let live: Vec<&Arc<Change>> = input.changes.iter().filter(|c| ships(c)).collect();
     let refs = |pred: &dyn Fn(&Change) -> bool| -> Vec<CommitRef> {
         live.iter()
             .filter(|c| pred(c))
@@ -433,10 +453,10 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
 fn flag_touches(
     input: &RiskInput<'_>,
     shipping: &Shipping<'_>,
-    live: &[&Change],
+    live: &[&Arc<Change>],
 ) -> Vec<FlagTouch> {
     let mut touches = Vec::new();
-    let mut by_commit: Vec<&Change> = live.to_vec();
+    let mut by_commit: Vec<&Arc<Change>> = live.to_vec();
     by_commit.sort_unstable_by(|a, b| a.id.cmp(&b.id));
     for flag in input.flags {
         let mut evidence = Vec::new();
@@ -526,6 +546,7 @@ mod tests {
             change("b", Category::Other),
             change("a", Category::Other),
         ];
+        let changes: Vec<Arc<Change>> = changes.into_iter().map(Arc::new).collect();
         let cp = |id: &str| CommitPaths {
             id: id.into(),
             paths: Vec::new(),
@@ -571,7 +592,7 @@ mod tests {
             status,
             path: path.into(),
         };
-        let changes = vec![change("b"), change("a")];
+        let changes = vec![Arc::new(change("b")), Arc::new(change("a"))];
         let paths = vec![
             CommitPaths {
                 id: "b".into(),
