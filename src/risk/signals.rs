@@ -501,6 +501,19 @@ mod tests {
     use crate::git::PathChange;
 
     #[test]
+    fn a_commit_named_as_evidence_is_written_as_its_four_fields() {
+        let change = Arc::new(Change {
+            pr: Some(12),
+            ..crate::risk::rules::tests::change("abc1234def", "feat: x (#12)", Category::Features)
+        });
+        let json = serde_json::to_string(&CommitRef::of(&change)).unwrap();
+        assert_eq!(
+            json,
+            r#"{"id":"abc1234def","short_id":"abc1234","summary":"feat: x (#12)","pr":12}"#
+        );
+    }
+
+    #[test]
     fn identifiers_match_whole_names_only() {
         assert!(contains_identifier(
             "if flags.on(\"new_checkout\")",
