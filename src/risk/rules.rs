@@ -15,13 +15,57 @@ use super::{
 use crate::config::glob_set;
 
 /// Caps evidence lines at `cap`, ending with "and N more".
-fn capped(mut lines: Vec<String>, cap: usize) -> Vec<String> {
-    if lines.len() > cap {
-        let more = lines.len() - cap;
-        lines.truncate(cap);
-        lines.push(format!("and {more} more"));
+/// A risk's evidence as it is shown: the first `cap` lines written, the rest only
+/// counted ("and N more"). A long range cites hundreds of thousands of commits for
+/// a risk that shows five of them (a million-commit plan's features: 250,000 lines,
+/// 20 MiB formatted to be dropped).
+struct Evidence {
+    lines: Vec<String>,
+    cap: usize,
+    more: usize,
+}
+
+impl Evidence {
+    fn new(cap: usize) -> Evidence {
+        Evidence {
+            lines: Vec::new(),
+            cap,
+            more: 0,
+        }
     }
-    lines
+
+    /// `lines`, written up to the cap.
+    fn of(lines: impl Iterator<Item = String>, cap: usize) -> Evidence {
+        let mut evidence = Evidence::new(cap);
+        evidence.extend(lines);
+        evidence
+    }
+
+    fn push(&mut self, line: String) {
+        self.extend(std::iter::once(line));
+    }
+
+    /// Lines past the cap are counted, and not made at all when the iterator knows
+    /// how many are left.
+    fn extend(&mut self, mut lines: impl Iterator<Item = String>) {
+        while self.lines.len() < self.cap {
+            match lines.next() {
+                Some(line) => self.lines.push(line),
+                None => return,
+            }
+        }
+        self.more += match lines.size_hint() {
+            (low, Some(high)) if low == high => low,
+            _ => lines.count(),
+        };
+    }
+
+    fn into_lines(mut self) -> Vec<String> {
+        if self.more > 0 {
+            self.lines.push(format!("and {} more", self.more));
+        }
+        self.lines
+    }
 }
 
 fn plural(n: usize, one: &str, many: &str) -> String {
@@ -47,7 +91,7 @@ struct Draft {
     probability: ProbabilityLevel,
     impact: Impact,
     rationale: String,
-    evidence: Vec<String>,
+    evidence: Evidence,
     commits: Vec<Arc<str>>,
     files: Vec<String>,
     mitigations: Vec<String>,
@@ -74,7 +118,7 @@ impl Draft {
             impact: self.impact,
             severity: severity(self.probability, self.impact),
             rationale: self.rationale,
-            evidence: capped(self.evidence, config.evidence_cap),
+            evidence: self.evidence.into_lines(),
             commits,
             files,
             mitigations: self.mitigations,
@@ -101,6 +145,7 @@ fn hit_paths(hits: &[PathHit]) -> Vec<String> {
 /// The built-in risks, in a fixed order, each raised only when its signal is present.
 pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
     let t = &config.thresholds;
+    let cap = config.evidence_cap;
     let mut drafts: Vec<Draft> = Vec::new();
 
     // Database migrations.
@@ -120,7 +165,7 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
         } else {
             Level::Critical
         };
-        let mut evidence = Vec::new();
+        let mut evidence = Evidence::new(cap);
         // Destructive statements first, then backfills, then the other migration files.
         for want_destructive in [true, false] {
             for m in &s.migrations {
@@ -266,7 +311,7 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
                 plural(n, "commit is", "commits are"),
                 t.many_breaking
             ),
-            evidence: s.breaking.iter().map(CommitRef::line).collect(),
+            evidence: Evidence::of(s.breaking.iter().map(CommitRef::line), cap),
             commits: ids(&s.breaking),
             files: Vec::new(),
             mitigations: strings(&[
@@ -295,7 +340,7 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
         } else {
             ProbabilityLevel::Low
         };
-        let mut evidence = Vec::new();
+        let mut evidence = Evidence::new(cap);
         if !s.lockfiles_counted.is_empty() {
             evidence.push(format!(
                 "{} changed in {} ({} major)",
@@ -366,7 +411,7 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
                 plural(n, "infrastructure file", "infrastructure files"),
                 t.many_infrastructure
             ),
-            evidence: s.infrastructure.iter().map(PathHit::line).collect(),
+            evidence: Evidence::of(s.infrastructure.iter().map(PathHit::line), cap),
             commits: hit_ids(&s.infrastructure),
             files: hit_paths(&s.infrastructure),
             mitigations: strings(&[
@@ -384,11 +429,12 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
 
     // Security.
     if !s.security_commits.is_empty() || !s.advisories.is_empty() || !s.security_files.is_empty() {
-        let mut evidence: Vec<String> = s
-            .advisories
-            .iter()
-            .map(|a| format!("{} referenced by {}", a.id, a.commit.line()))
-            .collect();
+        let mut evidence = Evidence::of(
+            s.advisories
+                .iter()
+                .map(|a| format!("{} referenced by {}", a.id, a.commit.line())),
+            cap,
+        );
         evidence.extend(s.security_commits.iter().map(CommitRef::line));
         evidence.extend(s.security_files.iter().map(PathHit::line));
         let mut commits = ids(&s.security_commits);
@@ -443,7 +489,7 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
         } else {
             ProbabilityLevel::Medium
         };
-        let mut evidence: Vec<String> = s.performance_commits.iter().map(CommitRef::line).collect();
+        let mut evidence = Evidence::of(s.performance_commits.iter().map(CommitRef::line), cap);
         evidence.extend(s.hot_files.iter().map(PathHit::line));
         let mut commits = ids(&s.performance_commits);
         commits.extend(hit_ids(&s.hot_files));
@@ -494,17 +540,21 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
                 "{} files and {} lines changed, {} areas touched (thresholds: {} files, {} lines, {} areas; High from twice the file or line threshold).",
                 s.files, lines, s.areas.len(), t.large_files, t.large_lines, t.wide_areas
             ),
-            evidence: vec![
-                format!(
-                    "{} files changed, +{} / -{} lines, by {} across {} commits",
-                    s.files,
-                    s.insertions,
-                    s.deletions,
-                    plural(s.authors, "author", "authors"),
-                    s.shipping_commits
-                ),
-                format!("{} areas: {}", s.areas.len(), s.areas.join(", ")),
-            ],
+            evidence: Evidence::of(
+                [
+                    format!(
+                        "{} files changed, +{} / -{} lines, by {} across {} commits",
+                        s.files,
+                        s.insertions,
+                        s.deletions,
+                        plural(s.authors, "author", "authors"),
+                        s.shipping_commits
+                    ),
+                    format!("{} areas: {}", s.areas.len(), s.areas.join(", ")),
+                ]
+                .into_iter(),
+                cap,
+            ),
             commits: Vec::new(),
             files: Vec::new(),
             mitigations: strings(&[
@@ -529,7 +579,7 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
                 plural(s.features.len(), "feature commit", "feature commits"),
                 t.many_features
             ),
-            evidence: s.features.iter().map(CommitRef::line).collect(),
+            evidence: Evidence::of(s.features.iter().map(CommitRef::line), cap),
             commits: ids(&s.features),
             files: Vec::new(),
             mitigations: strings(&[
@@ -543,7 +593,7 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
 
     // Churn: reverts and fixups.
     if !s.reverts.is_empty() || !s.fixups.is_empty() {
-        let mut evidence: Vec<String> = s.reverts.iter().map(CommitRef::line).collect();
+        let mut evidence = Evidence::of(s.reverts.iter().map(CommitRef::line), cap);
         evidence.extend(s.fixups.iter().map(CommitRef::line));
         let mut commits = ids(&s.reverts);
         commits.extend(ids(&s.fixups));
@@ -582,7 +632,7 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
                 s.unclassified_percent,
                 t.unclassified_percent
             ),
-            evidence: s.unclassified.iter().map(CommitRef::line).collect(),
+            evidence: Evidence::of(s.unclassified.iter().map(CommitRef::line), cap),
             commits: ids(&s.unclassified),
             files: Vec::new(),
             mitigations: strings(&["Review each unclassified commit and place it in scope.md by hand"]),
@@ -609,7 +659,7 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
         let m = &rule.matcher;
         let paths = glob_set("", &m.paths).ok();
         let regex = m.commits.as_deref().and_then(|re| Regex::new(re).ok());
-        let mut evidence = Vec::new();
+        let mut evidence = Evidence::new(config.evidence_cap);
         let mut commits = Vec::new();
         let mut files = Vec::new();
         for change in input.changes.iter().filter(|c| ships(c)) {
@@ -721,7 +771,8 @@ pub fn labelled(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
         .labelled
         .iter()
         .map(|pr| {
-            let mut evidence = vec![format!("pull request #{}: {}", pr.number, pr.title)];
+            let mut evidence = Evidence::new(config.evidence_cap);
+            evidence.push(format!("pull request #{}: {}", pr.number, pr.title));
             evidence.extend(
                 input
                     .changes
@@ -882,18 +933,28 @@ pub(super) mod tests {
 
     #[test]
     fn evidence_is_capped_with_a_count_of_the_rest() {
-        let lines: Vec<String> = (1..=7).map(|i| format!("line {i}")).collect();
+        let made = std::cell::Cell::new(0);
+        let line = |i: usize| {
+            made.set(made.get() + 1);
+            format!("line {i}")
+        };
+        let mut evidence = Evidence::of((1..=7).map(line), 5);
+        assert_eq!(made.get(), 5, "lines past the cap are counted, not made");
+        // Lists added past the cap are counted too, of unknown length or one line.
+        evidence.extend((1..=9).filter(|i| i % 3 == 0).map(|i| format!("x {i}")));
+        evidence.push("last".into());
         assert_eq!(
-            capped(lines.clone(), 5),
+            evidence.into_lines(),
             vec![
                 "line 1",
                 "line 2",
                 "line 3",
                 "line 4",
                 "line 5",
-                "and 2 more"
+                "and 6 more"
             ]
         );
-        assert_eq!(capped(lines[..5].to_vec(), 5).len(), 5);
+        let five = Evidence::of((1..=5).map(|i| format!("line {i}")), 5);
+        assert_eq!(five.into_lines().len(), 5);
     }
 }
