@@ -157,7 +157,7 @@ impl PathHelper {
     /// Asks for the changed paths of `commit` of a walk (its parent's tree is read by
     /// the helper): sent when the helper has room for it, else kept in the backlog.
     pub fn request_commit(&mut self, commit: &super::Commit) {
-        self.enqueue(&job(&super::Links::of(commit), |_| None));
+        self.enqueue(&commit_job(commit));
         self.pump();
     }
 
@@ -165,7 +165,7 @@ impl PathHelper {
     /// (`take_backlog`), when the caller knows whether they are needed: a commit on a
     /// pull request's branch whose merge folds it is listed by the title.
     pub fn defer_commit(&mut self, commit: &super::Commit) {
-        self.deferred.push(job(&super::Links::of(commit), |_| None));
+        self.deferred.push(commit_job(commit));
     }
 
     /// Adds `job` to the backlog (starting the helper once it is worth it); `send`
@@ -202,14 +202,11 @@ impl PathHelper {
         while self.pruned < answered && self.sent.pop_front().is_some() {
             self.pruned += 1;
         }
-        let Some(running) = &mut self.running else {
-            return;
-        };
         let mut ok = true;
-        while (self.pruned + self.sent.len()).saturating_sub(self.answered.load(Ordering::Relaxed))
-            < ahead
-        {
-            let Some(job) = self.backlog.pop_front() else {
+        while self.outstanding() < ahead {
+            // `is_running` above: there is a helper to write to.
+            let (Some(running), Some(job)) = (self.running.as_mut(), self.backlog.pop_front())
+            else {
                 break;
             };
             if running
@@ -223,7 +220,11 @@ impl PathHelper {
             }
             self.sent.push_back(job);
         }
-        if !ok || running.stdin.flush().is_err() {
+        let flushed = self
+            .running
+            .as_mut()
+            .is_some_and(|running| running.stdin.flush().is_ok());
+        if !ok || !flushed {
             self.failed = true;
         }
     }
@@ -310,6 +311,11 @@ impl Drop for PathHelper {
             let _ = running.child.wait();
         }
     }
+}
+
+/// The request for `commit`'s changed paths, its parent's tree read by the helper.
+fn commit_job(commit: &super::Commit) -> DiffJob {
+    job(&super::Links::of(commit), |_| None)
 }
 
 /// Reads answers until the helper closes its stdout (or sends something unreadable).

@@ -14,7 +14,6 @@ use super::{
 };
 use crate::config::glob_set;
 
-/// Caps evidence lines at `cap`, ending with "and N more".
 /// A risk's evidence as it is shown: the first `cap` lines written, the rest only
 /// counted ("and N more"). A long range cites hundreds of thousands of commits for
 /// a risk that shows five of them (a million-commit plan's features: 250,000 lines,

@@ -578,6 +578,9 @@ fn the_path_fallback_skips_commits_a_pull_request_merge_folds() {
             log.contains("path fallback: 2 commits diffed, "),
             "helper {helper_min}: {log}"
         );
+        if helper_min == "off" {
+            assert!(log.contains("0 of them by a helper process"), "{log}");
+        }
         let json: Value = serde_json::from_slice(&output.stdout).unwrap();
         let changes = json["changes"].as_array().unwrap();
         for id in &folded {
