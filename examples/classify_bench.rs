@@ -87,7 +87,7 @@ fn main() {
     let mut counts = std::collections::BTreeMap::new();
     for c in &changes {
         *counts
-            .entry(c.category.as_str().to_string())
+            .entry(c.category().as_str().to_string())
             .or_insert(0usize) += 1;
     }
     println!(

@@ -183,15 +183,16 @@ impl<'a> PrettyObject<'a> {
         }
     }
 
-    pub fn strings<S: AsRef<str>>(&mut self, key: &str, values: &[S]) {
+    pub fn strings<S: AsRef<str>>(&mut self, key: &str, values: impl IntoIterator<Item = S>) {
         let depth = self.depth + 1;
         let out = self.key(key);
-        if values.is_empty() {
+        let mut values = values.into_iter().peekable();
+        if values.peek().is_none() {
             out.extend_from_slice(b"[]");
             return;
         }
         out.push(b'[');
-        for (i, v) in values.iter().enumerate() {
+        for (i, v) in values.enumerate() {
             out.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
             push_indent(out, depth + 1);
             push_string(out, v.as_ref());

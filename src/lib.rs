@@ -23,7 +23,6 @@ pub mod team;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{Duration, NaiveDate};
 use git2::Oid;
@@ -509,7 +508,7 @@ fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<Ou
             if !scope.breaking.is_empty() {
                 out.push_str("\n## Breaking changes\n\n");
                 for c in &scope.breaking {
-                    out.push_str(&format!("- {} ({})\n", c.summary, c.short_id));
+                    out.push_str(&format!("- {} ({})\n", c.summary(), c.short_id()));
                 }
             }
             for section in &scope.sections {
@@ -519,7 +518,7 @@ fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<Ou
                     section.changes.len()
                 ));
                 for c in &section.changes {
-                    out.push_str(&format!("- {} ({})\n", c.summary, c.short_id));
+                    out.push_str(&format!("- {} ({})\n", c.summary(), c.short_id()));
                 }
             }
             Ok(Output::Text(out))
@@ -742,10 +741,10 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     let since = range
         .changes
         .iter()
-        .map(|c| c.time)
+        .map(|c| c.time())
         .min()
         .map(|t| t - 86_400);
-    let ids = || range.changes.iter().map(|c| c.id.to_string()).collect();
+    let ids = || range.changes.iter().map(|c| c.id().to_string()).collect();
     let fetched =
         github::pull_requests(env, &options, &ws.config.github, slug.as_ref(), ids, since)?;
     let enrichment = github::enrich(
@@ -796,9 +795,9 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     // cannot be read (pruned or missing objects) loses its paths with one warning;
     // the plan goes on.
     let mut phase = progress::phase("assessing risks", Some(range.commits as u64));
-    // Each change in an `Arc` of its own from here: the risk engine's evidence
-    // (`risk::CommitRef`) and the plan's scope share them.
-    let changes = plan::share(std::mem::take(&mut range.changes));
+    // Shared from here: the risk engine's evidence (`risk::CommitRef`), the commits'
+    // paths and the plan's scope hold the same changes.
+    let changes = std::mem::take(&mut range.changes);
     let results = range.paths.take().unwrap_or_default();
     let mut commit_paths = Vec::with_capacity(range.commits);
     // Distinct paths only: a long range touches the same files again and again.
@@ -813,11 +812,11 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
                     }
                 }
                 commit_paths.push(risk::CommitPaths {
-                    id: change.id.clone(),
+                    change: change.clone(),
                     paths,
                 });
             }
-            Err(e) => unreadable.push((&*change.id, e)),
+            Err(e) => unreadable.push((change.id(), e)),
         }
     }
     // A treeless partial clone fails every commit: one warning, not one per commit.
@@ -872,7 +871,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
 
     let schedule = schedule::build(release_date, now.date_naive(), &ws.config.schedule);
     warnings.extend(schedule.warnings.iter().cloned());
-    let texts = read_risk_texts(&ws, &range, &changes, &commit_paths, &mut warnings);
+    let texts = read_risk_texts(&ws, &range, &commit_paths, &mut warnings);
     // The reading is done (migration files, lockfiles, files searched for flags): a
     // fresh handle lets go of the pack index those reads touched
     // (`git::Repo::reopen`), before the risk engine and the documents.
@@ -880,10 +879,10 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         ws.repo = fresh;
     }
     // Moved, not copied: nothing after the risk engine reads the commits' messages.
-    let messages: std::collections::BTreeMap<Arc<str>, String> = changes
+    let messages: std::collections::BTreeMap<&str, String> = changes
         .iter()
         .zip(std::mem::take(&mut range.messages))
-        .filter_map(|(c, message)| Some((c.id.clone(), message?.into_string())))
+        .filter_map(|(c, message)| Some((c.id(), message?.into_string())))
         .collect();
     let labels = enrichment.labels_by_commit();
     let labelled: Vec<risk::LabelledPullRequest> = enrichment
@@ -973,7 +972,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
             commits: commit_count,
         },
         suggested,
-        scope: Scope::from_shared(changes),
+        scope: Scope::from_changes(changes),
         files,
         risk: assessment,
         strategy,
@@ -1218,14 +1217,13 @@ const UNREADABLE_LISTED: usize = 5;
 fn read_risk_texts(
     ws: &Workspace,
     range: &RangeData,
-    changes: &[Arc<commits::Change>],
     commit_paths: &[risk::CommitPaths],
     warnings: &mut Vec<String>,
 ) -> risk::FileTexts {
     let repo = &ws.repo;
     let to = range.to.1;
     let from = range.from.as_ref().map(|f| f.1);
-    let requests = risk::content_requests(changes, commit_paths, &ws.config.risk);
+    let requests = risk::content_requests(commit_paths, &ws.config.risk);
     let mut texts = risk::FileTexts::default();
     let at_end = repo.snapshot(to);
     let at_start = from.and_then(|f| repo.snapshot(f));

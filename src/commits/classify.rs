@@ -24,7 +24,7 @@ use regex::Regex;
 use super::config::Compiled;
 use super::packed::Changes;
 use super::parse::{self, Header, Message};
-use super::{Category, Change, CommitsConfig};
+use super::{Category, Change, ChangeFields, CommitsConfig};
 use crate::git::Commit;
 
 static PR_SUFFIX: LazyLock<Regex> =
@@ -223,7 +223,7 @@ pub fn settle(mut drafts: Changes) -> Changes {
 /// commits (`fold_pull_request_commits`): then their own categories, and so their
 /// paths, do not matter. A merge is never classified by paths (it lists none).
 pub fn folds(drafts: &Changes, merge: usize) -> bool {
-    merge < drafts.len() && folds_its_branch(&drafts.get(merge).change().category)
+    merge < drafts.len() && folds_its_branch(&drafts.get(merge).change().category())
 }
 
 /// Whether a pull-request merge of this category folds its branch commits: not when
@@ -252,7 +252,7 @@ pub fn fold_pull_request_commits(drafts: &mut Changes, merged: &[(usize, Vec<usi
             continue;
         }
         let merge = drafts.get(*m).change();
-        if merge.category == Category::Unclassified {
+        if merge.category() == Category::Unclassified {
             // The pull request's title says nothing a reader can use: list its
             // commits one by one and treat the merge itself as plumbing.
             drafts.update(*m, |merge| {
@@ -262,12 +262,12 @@ pub fn fold_pull_request_commits(drafts: &mut Changes, merged: &[(usize, Vec<usi
             });
             continue;
         }
-        if !folds_its_branch(&merge.category) {
+        if !folds_its_branch(&merge.category()) {
             continue;
         }
-        let label = match merge.pr {
-            Some(n) => format!("in pull request #{n}, listed as {}", merge.short_id),
-            None => format!("in the pull request merged by {}", merge.short_id),
+        let label = match merge.pr() {
+            Some(n) => format!("in pull request #{n}, listed as {}", merge.short_id()),
+            None => format!("in the pull request merged by {}", merge.short_id()),
         };
         let mut notes = Vec::new();
         let mut breaking = false;
@@ -301,7 +301,7 @@ pub fn fold_pull_request_commits(drafts: &mut Changes, merged: &[(usize, Vec<usi
 /// A change and what the range-wide passes still have to settle.
 #[derive(Debug)]
 pub(super) struct Item {
-    pub(super) change: Change,
+    pub(super) change: ChangeFields,
     /// Boxed: few commits have one, and every commit of the range holds the field.
     pub(super) pending: Option<Box<Pending>>,
 }
@@ -425,9 +425,9 @@ fn first_pass(commit: &Commit, compiled: &Compiled) -> Item {
 }
 
 /// The change of `commit` before any classification step.
-fn unclassified(commit: &Commit, msg: &Message) -> Change {
+fn unclassified(commit: &Commit, msg: &Message) -> ChangeFields {
     let subject: Arc<str> = msg.subject.as_str().into();
-    Change {
+    ChangeFields {
         id: commit.id.clone(),
         summary: Arc::clone(&subject),
         conventional: false,
@@ -622,7 +622,7 @@ fn fold_fixups(drafts: &mut Changes) {
             let found =
                 nearest_older(map.get(target.as_str()), *i).filter(|&j| !drafts.get(j).is_fixup());
             if let Some(j) = found {
-                folded.push((*i, drafts.get(j).change().short_id));
+                folded.push((*i, drafts.get(j).change().short_id().to_string()));
             }
         }
     }
@@ -719,7 +719,7 @@ fn resolve_reverts(drafts: &mut Changes) {
     }
     for (i, &t) in target.iter().enumerate() {
         if let Some(t) = t {
-            let short = drafts.get(t).change().short_id;
+            let short = drafts.get(t).change().short_id().to_string();
             drafts.update(i, |change| {
                 change.category = Category::Reverted;
                 change.classified_by = "revert";
@@ -730,7 +730,7 @@ fn resolve_reverts(drafts: &mut Changes) {
     for (r, d) in chain_depth {
         // The first revert of the root: the nearest newer item targeting it.
         let reverter = reverter[r]
-            .map(|i| drafts.get(i).change().short_id)
+            .map(|i| drafts.get(i).change().short_id().to_string())
             .unwrap_or_default();
         drafts.update(r, |change| {
             if d % 2 == 1 {
@@ -773,7 +773,7 @@ mod tests {
     }
 
     fn category(message: &str) -> String {
-        one(message).category.as_str().to_string()
+        one(message).category_name().to_string()
     }
 
     #[test]
@@ -812,48 +812,42 @@ mod tests {
     #[test]
     fn conventional_header_fills_the_contract() {
         let c = one("feat(api)!: drop v1 routes (#12)\n");
-        assert!(c.conventional && c.breaking);
-        assert_eq!(c.kind.as_deref(), Some("feat"));
-        assert_eq!(c.scope.as_deref(), Some("api"));
-        assert_eq!(c.description.as_deref(), Some("drop v1 routes (#12)"));
-        assert_eq!(c.category, Category::Features);
-        assert_eq!(c.pr, Some(12));
+        assert!(c.conventional() && c.breaking());
+        assert_eq!(c.kind(), Some("feat"));
+        assert_eq!(c.scope(), Some("api"));
+        assert_eq!(c.description(), Some("drop v1 routes (#12)"));
+        assert_eq!(c.category(), Category::Features);
+        assert_eq!(c.pr(), Some(12));
     }
 
     #[test]
     fn aliases_report_the_canonical_type() {
-        assert_eq!(one("Feature: x").kind.as_deref(), Some("feat"));
+        assert_eq!(one("Feature: x").kind(), Some("feat"));
         let config = CommitsConfig {
             aliases: [("story".to_string(), "feat".to_string())].into(),
             ..Default::default()
         };
         let c = run_with(&["story: x"], &config).remove(0);
-        assert_eq!(
-            (c.kind.as_deref(), c.category),
-            (Some("feat"), Category::Features)
-        );
+        assert_eq!((c.kind(), c.category()), (Some("feat"), Category::Features));
     }
 
     #[test]
     fn breaking_footer_is_the_migration_note_even_unconventional() {
         let c = one("fix: x\n\nBREAKING CHANGE: config key `a` is now `b`.\n");
-        assert!(c.breaking);
-        assert_eq!(
-            c.breaking_note.as_deref(),
-            Some("config key `a` is now `b`.")
-        );
+        assert!(c.breaking());
+        assert_eq!(c.breaking_note(), Some("config key `a` is now `b`."));
         let c = one("Rework config\n\nBREAKING CHANGE: `a` is gone\n");
-        assert!(c.breaking && !c.conventional);
-        assert!(!one("fix: x\n\nbreaking change: lower case\n").breaking);
+        assert!(c.breaking() && !c.conventional());
+        assert!(!one("fix: x\n\nbreaking change: lower case\n").breaking());
     }
 
     #[test]
     fn not_conventional_has_null_fields() {
         let c = one("Update readme");
-        assert!(!c.conventional);
-        assert_eq!(c.category, Category::Unclassified);
-        assert_eq!((c.kind, c.scope, c.description), (None, None, None));
-        assert_eq!(c.classified_by, "none");
+        assert!(!c.conventional());
+        assert_eq!(c.category(), Category::Unclassified);
+        assert_eq!((c.kind(), c.scope(), c.description()), (None, None, None));
+        assert_eq!(c.classified_by(), "none");
     }
 
     #[test]
@@ -863,23 +857,23 @@ mod tests {
             "feat: search",
             "fix: keep me",
         ]);
-        let cats: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
+        let cats: Vec<&str> = changes.iter().map(|c| c.category_name()).collect();
         assert_eq!(cats, ["reverted", "reverted", "fixes"]);
-        assert_eq!(changes[0].note.as_deref(), Some("reverts 0000002"));
-        assert_eq!(changes[1].note.as_deref(), Some("reverted by 0000001"));
+        assert_eq!(changes[0].note(), Some("reverts 0000002"));
+        assert_eq!(changes[1].note(), Some("reverted by 0000001"));
     }
 
     #[test]
     fn revert_by_header_and_conventional_revert_type() {
         let changes = run(&["revert: feat(api): search", "feat(api): search"]);
-        assert!(changes.iter().all(|c| c.category == Category::Reverted));
+        assert!(changes.iter().all(|c| c.category() == Category::Reverted));
     }
 
     #[test]
     fn revert_of_something_outside_the_range_is_a_change() {
         let c = one("Revert \"feat: old thing\"\n\nThis reverts commit abcdef1234567.\n");
-        assert_eq!(c.category, Category::Features);
-        assert_eq!(c.classified_by, "revert");
+        assert_eq!(c.category(), Category::Features);
+        assert_eq!(c.classified_by(), "revert");
         assert_eq!(category("revert: fix: old"), "fixes");
         assert_eq!(category("Revert \"Tidy up\""), "other");
     }
@@ -891,23 +885,23 @@ mod tests {
             "Revert \"feat: a\"",
             "feat: a",
         ]);
-        let cats: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
+        let cats: Vec<&str> = changes.iter().map(|c| c.category_name()).collect();
         assert_eq!(cats, ["reverted", "reverted", "features"]);
-        assert!(changes[2].note.as_deref().unwrap().contains("restored"));
+        assert!(changes[2].note().unwrap().contains("restored"));
         let changes = run(&[
             "Revert \"Revert \"Revert \"feat: a\"\"\"",
             "Revert \"Revert \"feat: a\"\"",
             "Revert \"feat: a\"",
             "feat: a",
         ]);
-        assert!(changes.iter().all(|c| c.category == Category::Reverted));
+        assert!(changes.iter().all(|c| c.category() == Category::Reverted));
     }
 
     #[test]
     fn revert_never_targets_a_newer_commit() {
         // The same header later in history: the revert cancels the older one only.
         let changes = run(&["feat: a", "Revert \"feat: a\"", "feat: a"]);
-        let cats: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
+        let cats: Vec<&str> = changes.iter().map(|c| c.category_name()).collect();
         assert_eq!(cats, ["features", "reverted", "reverted"]);
     }
 
@@ -919,18 +913,18 @@ mod tests {
         )];
         commits[0].parent_count = 2;
         let c = classify(&commits, &CommitsConfig::default()).remove(0);
-        assert_eq!(c.category, Category::Features);
-        assert_eq!(c.pr, Some(42));
-        assert_eq!(&*c.summary, "feat(api): add search");
-        assert_eq!(&*c.subject, "Merge pull request #42 from octo/search");
-        assert_eq!(c.classified_by, "merge");
+        assert_eq!(c.category(), Category::Features);
+        assert_eq!(c.pr(), Some(42));
+        assert_eq!(c.summary(), "feat(api): add search");
+        assert_eq!(c.subject(), "Merge pull request #42 from octo/search");
+        assert_eq!(c.classified_by(), "merge");
         let c = one("Merge pull request #8 from octo/x\r\n\r\ndocs: guide\r\n");
         assert_eq!(
-            (c.category, &*c.summary),
+            (c.category(), c.summary()),
             (Category::Documentation, "docs: guide")
         );
         let c = one("Merge pull request #7 from octo/x\n\nImprove things\n");
-        assert_eq!((c.category, c.pr), (Category::Unclassified, Some(7)));
+        assert_eq!((c.category(), c.pr()), (Category::Unclassified, Some(7)));
     }
 
     #[test]
@@ -943,17 +937,14 @@ mod tests {
         ]));
         fold_pull_request_commits(&mut changes, &[(0, vec![1, 2])]);
         let changes = changes.into_vec();
-        let cats: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
+        let cats: Vec<&str> = changes.iter().map(|c| c.category_name()).collect();
         assert_eq!(cats, ["features", "skipped", "skipped", "fixes"]);
         assert_eq!(
-            changes[1].note.as_deref(),
+            changes[1].note(),
             Some("in pull request #9, listed as 0000001")
         );
-        assert!(changes[0].breaking);
-        assert_eq!(
-            changes[0].breaking_note.as_deref(),
-            Some("the index format changed")
-        );
+        assert!(changes[0].breaking());
+        assert_eq!(changes[0].breaking_note(), Some("the index format changed"));
     }
 
     #[test]
@@ -968,13 +959,13 @@ mod tests {
             ..Default::default()
         };
         let c = run_with(&["Merge branch 'x'"], &config).remove(0);
-        assert_eq!(c.category, Category::Unclassified);
+        assert_eq!(c.category(), Category::Unclassified);
     }
 
     #[test]
     fn squash_subject_gives_the_pr() {
-        assert_eq!(one("fix: crash on empty input (#311)").pr, Some(311));
-        assert_eq!(one("fix: (#311) is not at the end").pr, None);
+        assert_eq!(one("fix: crash on empty input (#311)").pr(), Some(311));
+        assert_eq!(one("fix: (#311) is not at the end").pr(), None);
     }
 
     #[test]
@@ -985,21 +976,19 @@ mod tests {
             "amend! feat: gone",
             "feat: a",
         ]);
-        assert_eq!(changes[0].note.as_deref(), Some("folded into 0000004"));
-        assert_eq!(changes[1].note.as_deref(), Some("folded into 0000004"));
-        assert!(changes[2]
-            .note
-            .as_deref()
-            .unwrap()
-            .contains("not in this range"));
-        assert!(changes[..3].iter().all(|c| c.category == Category::Skipped));
-        assert_eq!(changes[3].category, Category::Features);
+        assert_eq!(changes[0].note(), Some("folded into 0000004"));
+        assert_eq!(changes[1].note(), Some("folded into 0000004"));
+        assert!(changes[2].note().unwrap().contains("not in this range"));
+        assert!(changes[..3]
+            .iter()
+            .all(|c| c.category() == Category::Skipped));
+        assert_eq!(changes[3].category(), Category::Features);
     }
 
     #[test]
     fn co_authors_are_contributors() {
         let c = one("feat: a\n\nCo-authored-by: Grace Hopper <g@x>\nco-authored-by: Ada <a@x>\n");
-        assert_eq!(c.authors, ["Ada", "Grace Hopper"]);
+        assert_eq!(c.authors().collect::<Vec<_>>(), ["Ada", "Grace Hopper"]);
     }
 
     #[test]
@@ -1025,14 +1014,11 @@ category = "operations"
         ];
         commits[1].author_email = "bot@example.com".into();
         let changes = classify(&commits, &config);
-        assert_eq!(changes[0].category, Category::Skipped);
-        assert_eq!(
-            changes[0].note.as_deref(),
-            Some("skipped by commits.rules[0]")
-        );
-        assert_eq!(changes[1].category, Category::Custom("bots".into()));
-        assert!(changes[1].conventional, "rules keep the parsed header");
-        assert_eq!(changes[2].category, Category::Custom("operations".into()));
+        assert_eq!(changes[0].category(), Category::Skipped);
+        assert_eq!(changes[0].note(), Some("skipped by commits.rules[0]"));
+        assert_eq!(changes[1].category(), Category::Custom("bots".into()));
+        assert!(changes[1].conventional(), "rules keep the parsed header");
+        assert_eq!(changes[2].category(), Category::Custom("operations".into()));
     }
 
     #[test]
@@ -1042,7 +1028,7 @@ category = "operations"
             ..Default::default()
         };
         let c = run_with(&["chore: tidy"], &config).remove(0);
-        assert_eq!(c.category.as_str(), "maintenance");
+        assert_eq!(c.category_name(), "maintenance");
     }
 
     #[test]
@@ -1064,9 +1050,9 @@ category = "operations"
         let classifier = Classifier::new(&CommitsConfig::default());
         let drafts = commits.iter().map(|c| classifier.first_pass(c)).collect();
         let changes = classifier.finish(drafts, paths).into_vec();
-        let cats: Vec<&str> = changes.iter().map(|c| c.category.as_str()).collect();
+        let cats: Vec<&str> = changes.iter().map(|c| c.category_name()).collect();
         assert_eq!(cats, ["documentation", "tests", "unclassified", "other"]);
-        assert_eq!(changes[0].classified_by, "paths");
+        assert_eq!(changes[0].classified_by(), "paths");
     }
 }
 
@@ -1144,8 +1130,8 @@ mod robustness {
         let message = "\r\n".repeat(1 << 20);
         let started = Instant::now();
         let c = classify(&[commit(message)], &CommitsConfig::default()).remove(0);
-        assert_eq!(c.category, Category::Unclassified);
-        assert_eq!(&*c.summary, "");
+        assert_eq!(c.category(), Category::Unclassified);
+        assert_eq!(c.summary(), "");
         // Linear work on 1M lines is milliseconds optimized and ~2 s in an unoptimized
         // test build on a busy machine; quadratic work would take hours.
         assert!(started.elapsed().as_secs() < 60, "{:?}", started.elapsed());
@@ -1172,8 +1158,8 @@ mod robustness {
             .collect();
         let started = Instant::now();
         let changes = classify(&commits, &CommitsConfig::default());
-        assert_eq!(changes[1].category, Category::Reverted);
-        assert_eq!(changes[2].category, Category::Reverted);
+        assert_eq!(changes[1].category(), Category::Reverted);
+        assert_eq!(changes[2].category(), Category::Reverted);
         assert!(started.elapsed().as_secs() < 30, "{:?}", started.elapsed());
     }
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use compact_str::CompactString;
 
 use super::classify::{Item, Pending};
-use super::{Category, Change, Draft};
+use super::{Category, Change, ChangeFields, Draft};
 
 /// One `Draft`, packed (`Draft::pack_into`, `PackedDraft::unpack`): read in place
 /// where it lies in its range's buffer (`Changes`).
@@ -71,117 +71,31 @@ impl Draft {
     pub fn pack_into(self, buffer: &mut Vec<u8>) -> Handle {
         let start = buffer.len();
         buffer.extend_from_slice(&[0; 4]);
-        self.write(&mut Writer(buffer));
+        self.write(buffer);
         let len = (buffer.len() - start - 4) as u32;
         buffer[start..start + 4].copy_from_slice(&len.to_le_bytes());
         Handle(start as u64)
     }
 
-    fn write(self, out: &mut Writer<'_>) {
+    fn write(self, buffer: &mut Vec<u8>) {
         let Draft { item, message } = self;
         let Item { change, pending } = item;
-        // Every field by name: a field added to `Change` does not compile until it is
-        // packed too.
-        let Change {
-            id,
-            summary,
-            conventional,
-            kind,
-            scope,
-            breaking,
-            description,
-            category,
-            pr,
-            authors,
-            short_id,
-            breaking_note,
-            time,
-            subject,
-            classified_by,
-            note,
-        } = change;
-        let mut flags = 0;
-        let mut set = |bit: u32, on: bool| {
-            if on {
-                flags |= bit;
-            }
-        };
-        set(CONVENTIONAL, conventional);
-        set(BREAKING, breaking);
-        set(KIND, kind.is_some());
-        set(SCOPE, scope.is_some());
-        set(DESCRIPTION, description.is_some());
-        set(PR, pr.is_some());
-        set(BREAKING_NOTE, breaking_note.is_some());
-        set(NOTE, note.is_some());
-        set(SUBJECT, subject != summary);
+        let mut extra = 0;
         match pending.as_deref() {
             Some(Pending::Revert { id, .. }) => {
-                set(REVERT, true);
-                set(REVERT_ID, id.is_some());
+                extra |= REVERT;
+                if id.is_some() {
+                    extra |= REVERT_ID;
+                }
             }
-            Some(Pending::Fixup { .. }) => set(FIXUP, true),
+            Some(Pending::Fixup { .. }) => extra |= FIXUP,
             None => {}
         }
-        set(MESSAGE, message.is_some());
-        set(UNCLASSIFIED, category == Category::Unclassified);
-        let binary_id = hex_bytes(&id);
-        set(BINARY_ID, binary_id.is_some());
-        set(SHORT_ID_OF_ID, id.get(..7).is_some_and(|p| p == &*short_id));
-        set(
-            DESCRIPTION_IN_SUMMARY,
-            description.as_deref().is_some_and(|d| summary.ends_with(d)),
-        );
-
-        out.number(u64::from(flags));
-        match binary_id {
-            Some(bytes) => out.0.extend_from_slice(&bytes),
-            None => out.text(&id),
+        if message.is_some() {
+            extra |= MESSAGE;
         }
-        out.text(&summary);
-        if flags & SUBJECT != 0 {
-            out.text(&subject);
-        }
-        for text in [&kind, &scope].into_iter().flatten() {
-            out.text(text);
-        }
-        if let Some(description) = &description {
-            if flags & DESCRIPTION_IN_SUMMARY != 0 {
-                out.number(description.len() as u64);
-            } else {
-                out.text(description);
-            }
-        }
-        for text in [&breaking_note, &note].into_iter().flatten() {
-            out.text(text);
-        }
-        match Category::BUILT_IN.iter().position(|c| *c == category) {
-            Some(i) => out.0.push(i as u8),
-            None => {
-                out.0.push(CUSTOM);
-                out.text(category.as_str());
-            }
-        }
-        // Every name the classifier assigns is listed; were one not, it would come back
-        // as "none" (a `&'static str` cannot be rebuilt from text).
-        let by = CLASSIFIED_BY.iter().position(|b| *b == classified_by);
-        debug_assert!(
-            by.is_some(),
-            "classified_by {classified_by:?} is not listed"
-        );
-        out.0.push(by.unwrap_or(CLASSIFIED_BY.len() - 1) as u8);
-        if let Some(pr) = pr {
-            out.number(pr);
-        }
-        out.number(authors.len() as u64);
-        for author in &authors {
-            out.text(author);
-        }
-        if flags & SHORT_ID_OF_ID == 0 {
-            out.text(&short_id);
-        }
-        // Zigzag: times before 1970 stay short too.
-        out.number(((time << 1) ^ (time >> 63)) as u64);
+        write_change(&change, extra, true, buffer);
+        let mut out = Writer(buffer);
         match pending.map(|p| *p) {
             Some(Pending::Revert { id, header }) => {
                 if let Some(id) = id {
@@ -198,55 +112,442 @@ impl Draft {
     }
 }
 
-impl<'a> PackedDraft<'a> {
-    pub fn unpack(&self) -> Draft {
-        let mut r = Reader(self.0);
+/// Appends `change` packed, flags first: `extra` adds the flags of what the caller
+/// writes after it (a draft's pending pass and message), and `binary_id` stores a
+/// git id as its 20 bytes (a `Change` keeps it as text, to lend it out as `&str`).
+pub(super) fn write_change(
+    change: &ChangeFields,
+    extra: u32,
+    binary_id: bool,
+    buffer: &mut Vec<u8>,
+) {
+    // Every field by name: a field added to `ChangeFields` does not compile until it
+    // is packed too.
+    let ChangeFields {
+        id,
+        summary,
+        conventional,
+        kind,
+        scope,
+        breaking,
+        description,
+        category,
+        pr,
+        authors,
+        short_id,
+        breaking_note,
+        time,
+        subject,
+        classified_by,
+        note,
+    } = change;
+    let mut flags = extra;
+    let mut set = |bit: u32, on: bool| {
+        if on {
+            flags |= bit;
+        }
+    };
+    set(CONVENTIONAL, *conventional);
+    set(BREAKING, *breaking);
+    set(KIND, kind.is_some());
+    set(SCOPE, scope.is_some());
+    set(DESCRIPTION, description.is_some());
+    set(PR, pr.is_some());
+    set(BREAKING_NOTE, breaking_note.is_some());
+    set(NOTE, note.is_some());
+    set(SUBJECT, subject != summary);
+    set(UNCLASSIFIED, *category == Category::Unclassified);
+    let binary_id = hex_bytes(id).filter(|_| binary_id);
+    set(BINARY_ID, binary_id.is_some());
+    set(
+        SHORT_ID_OF_ID,
+        id.get(..7).is_some_and(|p| p == &**short_id),
+    );
+    set(
+        DESCRIPTION_IN_SUMMARY,
+        description.as_deref().is_some_and(|d| summary.ends_with(d)),
+    );
+
+    let mut out = Writer(buffer);
+    out.number(u64::from(flags));
+    // What most passes ask of every change comes first: read without the texts.
+    let custom = BUILT_IN.iter().position(|c| c == category).is_none();
+    out.0
+        .push(match BUILT_IN.iter().position(|c| c == category) {
+            Some(i) => i as u8,
+            None => CUSTOM,
+        });
+    // Every name the classifier assigns is listed; were one not, it would come back
+    // as "none" (a `&'static str` cannot be rebuilt from text).
+    let by = CLASSIFIED_BY.iter().position(|b| b == classified_by);
+    debug_assert!(
+        by.is_some(),
+        "classified_by {classified_by:?} is not listed"
+    );
+    out.0.push(by.unwrap_or(CLASSIFIED_BY.len() - 1) as u8);
+    if custom {
+        out.text(category.as_str());
+    }
+    match binary_id {
+        Some(bytes) => out.0.extend_from_slice(&bytes),
+        None => out.text(id),
+    }
+    out.text(summary);
+    if flags & SUBJECT != 0 {
+        out.text(subject);
+    }
+    for text in [kind, scope].into_iter().flatten() {
+        out.text(text);
+    }
+    if let Some(description) = description {
+        if flags & DESCRIPTION_IN_SUMMARY != 0 {
+            out.number(description.len() as u64);
+        } else {
+            out.text(description);
+        }
+    }
+    for text in [breaking_note, note].into_iter().flatten() {
+        out.text(text);
+    }
+    if let Some(pr) = pr {
+        out.number(*pr);
+    }
+    out.number(authors.len() as u64);
+    for author in authors {
+        out.text(author);
+    }
+    if flags & SHORT_ID_OF_ID == 0 {
+        out.text(short_id);
+    }
+    // Zigzag: times before 1970 stay short too.
+    out.number(((time << 1) ^ (time >> 63)) as u64);
+}
+
+/// The built-in categories, where a packed category byte points.
+static BUILT_IN: [Category; 13] = Category::BUILT_IN;
+
+/// A packed change's fields, read in place. Texts are checked as UTF-8 only when
+/// asked for: a pass that reads one field of every change of a long range (most
+/// risk signals) checked all of them, a tenth of a million-commit `plan`.
+pub(super) struct View<'a> {
+    flags: u32,
+    id: RawId<'a>,
+    summary: &'a [u8],
+    subject: &'a [u8],
+    kind: Option<&'a [u8]>,
+    scope: Option<&'a [u8]>,
+    description: Option<&'a [u8]>,
+    breaking_note: Option<&'a [u8]>,
+    note: Option<&'a [u8]>,
+    /// A built-in category's place in `BUILT_IN`, or a custom one's name.
+    category: RawCategory<'a>,
+    pub classified_by: &'static str,
+    pub pr: Option<u64>,
+    authors: Texts<'a>,
+    /// `None`: the id's first seven characters.
+    short_id: Option<&'a [u8]>,
+    pub time: i64,
+}
+
+/// A category as packed: a built-in one's place in `BUILT_IN`, or a custom one's name.
+#[derive(Clone, Copy)]
+enum RawCategory<'a> {
+    BuiltIn(u8),
+    Custom(&'a [u8]),
+}
+
+/// An id as packed: text, or 20 bytes.
+enum RawId<'a> {
+    Text(&'a [u8]),
+    Binary(&'a [u8]),
+}
+
+/// Packed text, written from a `&str`, so valid (a damaged buffer reads as empty).
+fn str_of(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
+}
+
+impl<'a> View<'a> {
+    /// The change's fields at the start of `bytes`, and what follows them.
+    pub(super) fn read(bytes: &'a [u8]) -> (View<'a>, Reader<'a>) {
+        let mut r = Reader(bytes);
         let flags = r.number() as u32;
         let has = |bit: u32| flags & bit != 0;
-        let id: Arc<str> = r.id(has(BINARY_ID)).as_str().into();
-        let summary: Arc<str> = r.text().into();
-        let subject = if has(SUBJECT) {
-            r.text().into()
-        } else {
-            Arc::clone(&summary)
-        };
-        let kind = has(KIND).then(|| CompactString::from(r.text()));
-        let scope = has(SCOPE).then(|| CompactString::from(r.text()));
+        let (category, classified_by) = r.category();
+        let id = r.raw_id(has(BINARY_ID));
+        let summary = r.raw();
+        let subject = if has(SUBJECT) { r.raw() } else { summary };
+        let kind = has(KIND).then(|| r.raw());
+        let scope = has(SCOPE).then(|| r.raw());
         let description = has(DESCRIPTION).then(|| {
             if has(DESCRIPTION_IN_SUMMARY) {
                 let len = (r.number() as usize).min(summary.len());
-                summary
-                    .get(summary.len() - len..)
-                    .unwrap_or_default()
-                    .to_string()
+                &summary[summary.len() - len..]
             } else {
-                r.text().to_string()
+                r.raw()
             }
         });
-        let breaking_note = has(BREAKING_NOTE).then(|| r.text().to_string());
-        let note = has(NOTE).then(|| r.text().to_string());
-        let category = match r.byte() {
-            CUSTOM => Category::Custom(r.text().to_string()),
-            i => Category::BUILT_IN
-                .get(usize::from(i))
-                .cloned()
-                .unwrap_or(Category::Unclassified),
-        };
-        let classified_by = CLASSIFIED_BY
-            .get(usize::from(r.byte()))
-            .copied()
-            .unwrap_or("none");
+        let breaking_note = has(BREAKING_NOTE).then(|| r.raw());
+        let note = has(NOTE).then(|| r.raw());
         let pr = has(PR).then(|| r.number());
         // Each author takes at least a byte: a damaged count cannot ask for more.
         let count = r.number().min(r.0.len() as u64);
-        let authors = (0..count).map(|_| CompactString::from(r.text())).collect();
-        let short_id = if has(SHORT_ID_OF_ID) {
-            id.get(..7).unwrap_or_default().into()
-        } else {
-            CompactString::from(r.text())
+        let authors = Texts {
+            left: count,
+            reader: r,
         };
+        for _ in 0..count {
+            r.raw();
+        }
+        let short_id = (!has(SHORT_ID_OF_ID)).then(|| r.raw());
         let zigzag = r.number();
         let time = (zigzag >> 1) as i64 ^ -((zigzag & 1) as i64);
+        let view = View {
+            flags,
+            id,
+            summary,
+            subject,
+            kind,
+            scope,
+            description,
+            breaking_note,
+            note,
+            category,
+            classified_by,
+            pr,
+            authors,
+            short_id,
+            time,
+        };
+        (view, r)
+    }
+
+    pub fn id(&self) -> Id<'a> {
+        match self.id {
+            RawId::Text(text) => Id::Text(str_of(text)),
+            RawId::Binary(bytes) => Id::of_bytes(bytes),
+        }
+    }
+
+    pub fn summary(&self) -> &'a str {
+        str_of(self.summary)
+    }
+
+    pub fn subject(&self) -> &'a str {
+        str_of(self.subject)
+    }
+
+    pub fn kind(&self) -> Option<&'a str> {
+        self.kind.map(str_of)
+    }
+
+    pub fn scope(&self) -> Option<&'a str> {
+        self.scope.map(str_of)
+    }
+
+    pub fn description(&self) -> Option<&'a str> {
+        self.description.map(str_of)
+    }
+
+    pub fn breaking_note(&self) -> Option<&'a str> {
+        self.breaking_note.map(str_of)
+    }
+
+    pub fn note(&self) -> Option<&'a str> {
+        self.note.map(str_of)
+    }
+
+    pub fn authors(&self) -> Texts<'a> {
+        self.authors.clone()
+    }
+
+    pub fn conventional(&self) -> bool {
+        self.flags & CONVENTIONAL != 0
+    }
+
+    pub fn breaking(&self) -> bool {
+        self.flags & BREAKING != 0
+    }
+
+    pub fn category(&self) -> Category {
+        category_of(self.category)
+    }
+
+    pub fn category_name(&self) -> &'a str {
+        category_name_of(self.category)
+    }
+
+    /// The short id, for a change whose id is packed as text (`Change`); a draft's
+    /// binary id has its short id spelled out by `fields`.
+    pub fn short_id(&self) -> &'a str {
+        match (self.short_id, &self.id) {
+            (Some(short), _) => str_of(short),
+            (None, RawId::Text(id)) => str_of(id).get(..7).unwrap_or_default(),
+            (None, RawId::Binary(_)) => "",
+        }
+    }
+
+    /// Every field, unpacked.
+    pub fn fields(&self) -> ChangeFields {
+        let id: Arc<str> = self.id().as_str().into();
+        let summary: Arc<str> = self.summary().into();
+        let subject = if self.flags & SUBJECT != 0 {
+            self.subject().into()
+        } else {
+            Arc::clone(&summary)
+        };
+        let short_id = match self.short_id {
+            Some(short) => str_of(short).into(),
+            None => id.get(..7).unwrap_or_default().into(),
+        };
+        ChangeFields {
+            summary,
+            subject,
+            conventional: self.conventional(),
+            kind: self.kind().map(CompactString::from),
+            scope: self.scope().map(CompactString::from),
+            breaking: self.breaking(),
+            description: self.description().map(str::to_string),
+            category: self.category(),
+            pr: self.pr,
+            authors: self.authors().map(CompactString::from).collect(),
+            short_id,
+            breaking_note: self.breaking_note().map(str::to_string),
+            time: self.time,
+            classified_by: self.classified_by,
+            note: self.note().map(str::to_string),
+            id,
+        }
+    }
+}
+
+/// Texts packed one after another, read in place.
+#[derive(Clone)]
+pub(super) struct Texts<'a> {
+    left: u64,
+    reader: Reader<'a>,
+}
+
+impl<'a> Iterator for Texts<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        self.left = self.left.checked_sub(1)?;
+        Some(str_of(self.reader.raw()))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let left = usize::try_from(self.left).unwrap_or(usize::MAX);
+        (left, Some(left))
+    }
+}
+
+impl ExactSizeIterator for Texts<'_> {}
+
+/// The id, the summary and the subject (the summary's text when they are one) of the
+/// packed change at the start of `bytes`, read without the rest.
+pub(super) fn head(bytes: &[u8]) -> (Id<'_>, &str, &str) {
+    let mut r = Reader(bytes);
+    let flags = r.number() as u32;
+    r.skip_category();
+    let id = r.id(flags & BINARY_ID != 0);
+    let summary = r.text();
+    let subject = if flags & SUBJECT != 0 {
+        r.text()
+    } else {
+        summary
+    };
+    (id, summary, subject)
+}
+
+/// The summary (`subject: false`) or the subject of the packed change at the start
+/// of `bytes`, read without the rest.
+pub(super) fn summary_or_subject(bytes: &[u8], subject: bool) -> &str {
+    let mut r = Reader(bytes);
+    let flags = r.number() as u32;
+    r.skip_category();
+    r.raw_id(flags & BINARY_ID != 0);
+    let summary = r.raw();
+    if subject && flags & SUBJECT != 0 {
+        return r.text();
+    }
+    str_of(summary)
+}
+
+/// The flags, category and classifier of the packed change at the start of
+/// `bytes`, read without the rest.
+pub(super) fn kind_of(bytes: &[u8]) -> Head<'_> {
+    let mut r = Reader(bytes);
+    let flags = r.number() as u32;
+    let (category, classified_by) = r.category();
+    Head {
+        flags,
+        category,
+        classified_by,
+    }
+}
+
+/// What `kind_of` reads.
+pub(super) struct Head<'a> {
+    flags: u32,
+    category: RawCategory<'a>,
+    pub classified_by: &'static str,
+}
+
+impl<'a> Head<'a> {
+    pub fn conventional(&self) -> bool {
+        self.flags & CONVENTIONAL != 0
+    }
+
+    pub fn breaking(&self) -> bool {
+        self.flags & BREAKING != 0
+    }
+
+    pub fn category(&self) -> Category {
+        category_of(self.category)
+    }
+
+    pub fn category_name(&self) -> &'a str {
+        category_name_of(self.category)
+    }
+}
+
+fn category_of(category: RawCategory<'_>) -> Category {
+    match category {
+        RawCategory::BuiltIn(i) => BUILT_IN
+            .get(usize::from(i))
+            .cloned()
+            .unwrap_or(Category::Unclassified),
+        RawCategory::Custom(name) => Category::Custom(str_of(name).to_string()),
+    }
+}
+
+fn category_name_of(category: RawCategory<'_>) -> &str {
+    match category {
+        RawCategory::BuiltIn(i) => BUILT_IN
+            .get(usize::from(i))
+            .unwrap_or(&Category::Unclassified)
+            .as_str(),
+        RawCategory::Custom(name) => str_of(name),
+    }
+}
+
+/// The id of a change packed with its id as text (`Change`).
+pub(super) fn text_id(bytes: &[u8]) -> &str {
+    let mut r = Reader(bytes);
+    let flags = r.number() as u32;
+    r.skip_category();
+    match flags & BINARY_ID {
+        0 => str_of(r.raw()),
+        _ => "",
+    }
+}
+
+impl<'a> PackedDraft<'a> {
+    pub fn unpack(&self) -> Draft {
+        let (view, mut r) = View::read(self.0);
+        let has = |bit: u32| view.flags & bit != 0;
+        let change = view.fields();
         let pending = if has(REVERT) {
             let id = has(REVERT_ID).then(|| r.text().to_string());
             Some(Box::new(Pending::Revert {
@@ -262,27 +563,7 @@ impl<'a> PackedDraft<'a> {
         };
         let message = has(MESSAGE).then(|| r.text().into());
         Draft {
-            item: Item {
-                change: Change {
-                    id,
-                    summary,
-                    conventional: has(CONVENTIONAL),
-                    kind,
-                    scope,
-                    breaking: has(BREAKING),
-                    description,
-                    category,
-                    pr,
-                    authors,
-                    short_id,
-                    breaking_note,
-                    time,
-                    subject,
-                    classified_by,
-                    note,
-                },
-                pending,
-            },
+            item: Item { change, pending },
             message,
         }
     }
@@ -350,7 +631,7 @@ impl Changes {
 
     /// Unpacks change `i`, lets `f` change it, and packs it again (at the buffer's end:
     /// few changes are updated, and the old bytes stay until the list goes).
-    pub(super) fn update(&mut self, i: usize, f: impl FnOnce(&mut Change)) {
+    pub(super) fn update(&mut self, i: usize, f: impl FnOnce(&mut ChangeFields)) {
         let mut draft = self.get(i).unpack();
         f(&mut draft.item.change);
         self.handles[i] = draft.pack_into(&mut self.buffer);
@@ -362,9 +643,9 @@ impl Changes {
 
     /// The changes, and the message each draft kept (`Draft::keep_message`), in order.
     ///
-    /// Unpacked from the buffer's end back, giving its tail back as it goes: the
-    /// changes take about four times the buffer's room, and holding both in full
-    /// was the top of a million-commit `plan` (about 110 MiB over what followed).
+    /// Copied out from the buffer's end back, giving its tail back as it goes:
+    /// holding both in full was the top of a million-commit `plan` (BENCHMARKS.md
+    /// item 59).
     pub fn into_parts(self) -> (Vec<Change>, Vec<Option<Box<str>>>) {
         self.into_parts_giving_back(16 << 20)
     }
@@ -380,9 +661,9 @@ impl Changes {
         let mut messages = vec![None; n];
         for i in by_offset {
             let handle = self.handles[i as usize];
-            let mut draft = self.draft(handle).unpack();
-            messages[i as usize] = draft.take_message();
-            changes[i as usize] = Some(draft.item.change);
+            let draft = self.draft(handle);
+            messages[i as usize] = draft.message().map(Into::into);
+            changes[i as usize] = Some(draft.change());
             // Every draft not unpacked yet lies before this one.
             let start = usize::try_from(handle.0).unwrap_or(usize::MAX);
             if self.buffer.len().saturating_sub(start) >= step {
@@ -417,7 +698,7 @@ impl From<Vec<Change>> for Changes {
             .into_iter()
             .map(|change| Draft {
                 item: Item {
-                    change,
+                    change: change.fields(),
                     pending: None,
                 },
                 message: None,
@@ -442,21 +723,48 @@ impl<'a> PackedDraft<'a> {
 
     /// The id, the summary and the subject (the summary's text when they are one).
     pub(super) fn head(&self) -> (Id<'a>, &'a str, &'a str) {
-        let mut r = Reader(self.0);
-        let flags = r.number() as u32;
-        let id = r.id(flags & BINARY_ID != 0);
-        let summary = r.text();
-        let subject = if flags & SUBJECT != 0 {
-            r.text()
-        } else {
-            summary
-        };
-        (id, summary, subject)
+        head(self.0)
     }
 
-    /// The change alone, unpacked.
+    /// The change alone, as a `Change`: its packed bytes copied, with the id
+    /// spelled out (`Change` lends it out as text) and the draft's own flags cleared.
     pub fn change(&self) -> Change {
-        self.unpack().item.change
+        let mut r = Reader(self.0);
+        let flags = r.number() as u32;
+        let after_flags = r.0;
+        r.skip_category();
+        let category = &after_flags[..after_flags.len() - r.0.len()];
+        let id = r.id(flags & BINARY_ID != 0);
+        let after_id = r.0;
+        let (_, rest) = View::read(self.0);
+        let fields = &after_id[..after_id.len().saturating_sub(rest.0.len())];
+        let mut bytes = Vec::with_capacity(fields.len() + 48);
+        let mut out = Writer(&mut bytes);
+        out.number(u64::from(
+            flags & !(BINARY_ID | REVERT | REVERT_ID | FIXUP | MESSAGE),
+        ));
+        bytes.extend_from_slice(category);
+        Writer(&mut bytes).text(id.as_str());
+        bytes.extend_from_slice(fields);
+        Change::from_packed(bytes)
+    }
+
+    /// The whole message the draft kept (`Draft::keep_message`).
+    fn message(&self) -> Option<&'a str> {
+        let (view, mut r) = View::read(self.0);
+        let has = |bit: u32| view.flags & bit != 0;
+        if !has(MESSAGE) {
+            return None;
+        }
+        if has(REVERT) {
+            if has(REVERT_ID) {
+                r.text();
+            }
+            r.text();
+        } else if has(FIXUP) {
+            r.text();
+        }
+        Some(r.text())
     }
 
     pub(super) fn id(&self) -> Id<'a> {
@@ -505,6 +813,17 @@ pub(super) enum Id<'a> {
 }
 
 impl Id<'_> {
+    /// The id of up to 20 bytes, in hex.
+    fn of_bytes(bytes: &[u8]) -> Id<'static> {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [b'0'; 40];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(bytes) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0xf)];
+        }
+        Id::Hex(hex)
+    }
+
     pub(super) fn as_str(&self) -> &str {
         match self {
             Id::Text(text) => text,
@@ -533,7 +852,8 @@ fn hex_bytes(id: &str) -> Option<[u8; 20]> {
     Some(bytes)
 }
 
-struct Reader<'a>(&'a [u8]);
+#[derive(Clone, Copy)]
+pub(super) struct Reader<'a>(&'a [u8]);
 
 impl<'a> Reader<'a> {
     fn byte(&mut self) -> u8 {
@@ -557,26 +877,51 @@ impl<'a> Reader<'a> {
     }
 
     fn id(&mut self, binary: bool) -> Id<'a> {
-        if !binary {
-            return Id::Text(self.text());
+        match self.raw_id(binary) {
+            RawId::Text(text) => Id::Text(str_of(text)),
+            RawId::Binary(bytes) => Id::of_bytes(bytes),
         }
-        const DIGITS: &[u8; 16] = b"0123456789abcdef";
-        let mut hex = [b'0'; 40];
+    }
+
+    fn raw_id(&mut self, binary: bool) -> RawId<'a> {
+        if !binary {
+            return RawId::Text(self.raw());
+        }
         let (bytes, rest) = self.0.split_at(self.0.len().min(20));
         self.0 = rest;
-        for (pair, byte) in hex.chunks_exact_mut(2).zip(bytes) {
-            pair[0] = DIGITS[usize::from(byte >> 4)];
-            pair[1] = DIGITS[usize::from(byte & 0xf)];
-        }
-        Id::Hex(hex)
+        RawId::Binary(bytes)
+    }
+
+    /// The category (a built-in one's place in `BUILT_IN`, or a custom one's name)
+    /// and what classified it.
+    fn category(&mut self) -> (RawCategory<'a>, &'static str) {
+        let category = self.byte();
+        let classified_by = CLASSIFIED_BY
+            .get(usize::from(self.byte()))
+            .copied()
+            .unwrap_or("none");
+        let category = match category {
+            CUSTOM => RawCategory::Custom(self.raw()),
+            i => RawCategory::BuiltIn(i),
+        };
+        (category, classified_by)
+    }
+
+    fn skip_category(&mut self) {
+        self.category();
+    }
+
+    /// Length-prefixed bytes.
+    fn raw(&mut self) -> &'a [u8] {
+        let len = (self.number() as usize).min(self.0.len());
+        let (bytes, rest) = self.0.split_at(len);
+        self.0 = rest;
+        bytes
     }
 
     fn text(&mut self) -> &'a str {
-        let len = (self.number() as usize).min(self.0.len());
-        let (text, rest) = self.0.split_at(len);
-        self.0 = rest;
-        // Written from a `&str`, so valid; a short read could split a character.
-        std::str::from_utf8(text).unwrap_or_default()
+        // A short read could split a character: then empty.
+        str_of(self.raw())
     }
 }
 
@@ -643,7 +988,7 @@ mod tests {
             let summary: Arc<str> = summary.into();
             Draft {
                 item: Item {
-                    change: Change {
+                    change: ChangeFields {
                         id: id.into(),
                         subject: subject.map_or_else(|| Arc::clone(&summary), Into::into),
                         summary,
@@ -753,7 +1098,7 @@ mod tests {
         let summary: Arc<str> = "feat(api): rework worker report (#616712)".into();
         let draft = Draft {
             item: Item {
-                change: Change {
+                change: ChangeFields {
                     id: "0123456789abcdef0123456789abcdef01234567".into(),
                     subject: Arc::clone(&summary),
                     summary,
@@ -806,7 +1151,7 @@ mod tests {
             vec![Handle(0), Handle(3), Handle(u64::MAX)],
         );
         for draft in changes.iter() {
-            assert_eq!(&*draft.change().id, "");
+            assert_eq!(draft.change().id(), "");
         }
     }
 }

@@ -93,16 +93,16 @@ pub fn prerelease_number(core: &Version, ident: &str, tagged: &[Version]) -> u64
 
 /// The version `changes` call for after `previous` (`0.1.0` without one).
 pub fn suggest(previous: Option<&Version>, changes: &[Change], rules: &VersionRules) -> Bump {
-    let counted = |c: &&Change| !matches!(c.category, Category::Reverted | Category::Skipped);
+    let counted = |c: &&Change| !matches!(c.category(), Category::Reverted | Category::Skipped);
     let breaking: Vec<&Change> = changes
         .iter()
         .filter(counted)
-        .filter(|c| c.breaking)
+        .filter(|c| c.breaking())
         .collect();
     let features: Vec<&Change> = changes
         .iter()
         .filter(counted)
-        .filter(|c| c.category == Category::Features)
+        .filter(|c| c.category() == Category::Features)
         .collect();
     let (mut level, because, drivers) = if !breaking.is_empty() {
         (
@@ -119,7 +119,7 @@ pub fn suggest(previous: Option<&Version>, changes: &[Change], rules: &VersionRu
             &breaking,
         )
     };
-    let because_ids = drivers.iter().map(|c| c.short_id.to_string()).collect();
+    let because_ids = drivers.iter().map(|c| c.short_id().to_string()).collect();
     let Some(previous) = previous else {
         let core = Version::new(0, 1, 0);
         let next = with_pre(&core, rules);
@@ -216,11 +216,7 @@ fn pre_note(next: &Version, rules: &VersionRules) -> String {
 }
 
 fn describe(changes: &[&Change], noun: &str) -> String {
-    let ids: Vec<&str> = changes
-        .iter()
-        .take(3)
-        .map(|c| c.short_id.as_str())
-        .collect();
+    let ids: Vec<&str> = changes.iter().take(3).map(|c| c.short_id()).collect();
     let more = if changes.len() > 3 {
         format!(", and {} more", changes.len() - 3)
     } else {

@@ -12,7 +12,6 @@
 //!   classified is listed in a warning.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 
 use crate::commits::{self, Category, Change, CommitsConfig};
 use crate::git::Commit;
@@ -60,15 +59,17 @@ fn classify_title(title: &str, config: &CommitsConfig) -> Option<Change> {
     commits::classify(&[commit], config)
         .into_iter()
         .next()
-        .filter(|c| c.conventional)
+        .filter(|c| c.conventional())
 }
 
 /// A merge commit the classifier could not place by itself (no pull request title
 /// in its message, or one that is not conventional). `subject` is the commit's own
 /// first line; `summary` may already be the title read from the message.
 fn is_merge(change: &Change) -> bool {
-    matches!(change.category, Category::Skipped | Category::Unclassified)
-        && change.subject.starts_with("Merge ")
+    matches!(
+        change.category(),
+        Category::Skipped | Category::Unclassified
+    ) && change.subject().starts_with("Merge ")
 }
 
 fn category_named(name: &str) -> Category {
@@ -80,12 +81,14 @@ fn category_named(name: &str) -> Category {
 }
 
 fn apply_title(change: &mut Change, title: &Change) {
-    change.conventional = true;
-    change.kind = title.kind.clone();
-    change.scope = title.scope.clone();
-    change.description = title.description.clone();
-    change.category = title.category.clone();
-    change.breaking |= title.breaking;
+    change.edit(|change| {
+        change.conventional = true;
+        change.kind = title.kind().map(Into::into);
+        change.scope = title.scope().map(Into::into);
+        change.description = title.description().map(str::to_string);
+        change.category = title.category();
+        change.breaking |= title.breaking();
+    });
 }
 
 fn level_rank(level: &str) -> u8 {
@@ -104,11 +107,17 @@ pub fn enrich(
     config: &GithubConfig,
     commits_config: &CommitsConfig,
 ) -> Enrichment {
-    let index: HashMap<Arc<str>, usize> = changes
+    // Only the commits pull requests name are looked for: a long range has many more.
+    let mut index: HashMap<&str, usize> = prs
         .iter()
-        .enumerate()
-        .map(|(i, c)| (Arc::clone(&c.id), i))
+        .flat_map(|pr| pr.commits.iter().map(|id| (id.as_str(), usize::MAX)))
         .collect();
+    for (i, change) in changes.iter().enumerate() {
+        if let Some(at) = index.get_mut(change.id()) {
+            *at = i;
+        }
+    }
+    index.retain(|_, i| *i != usize::MAX);
     let actions = config.label_actions();
     let mut prs: Vec<&FetchedPr> = prs.iter().collect();
     prs.sort_by_key(|p| p.number);
@@ -129,7 +138,7 @@ pub fn enrich(
             continue;
         }
         for &i in &members {
-            changes[i].pr = Some(pr.number);
+            changes[i].edit(|c| c.pr = Some(pr.number));
         }
         let title = classify_title(&pr.title, commits_config);
         let (merges, own): (Vec<usize>, Vec<usize>) =
@@ -137,18 +146,20 @@ pub fn enrich(
         if let Some(title) = &title {
             if merges.is_empty() && own.len() == 1 {
                 let change = &mut changes[own[0]];
-                if config.title_source == TitleSource::Pr || !change.conventional {
+                if config.title_source == TitleSource::Pr || !change.conventional() {
                     apply_title(change, title);
                 }
-            } else if !merges.is_empty() && !own.iter().any(|&i| changes[i].conventional) {
+            } else if !merges.is_empty() && !own.iter().any(|&i| changes[i].conventional()) {
                 apply_title(&mut changes[merges[0]], title);
             }
         }
         // A merge whose pull request's commits speak for themselves is plumbing.
         for &m in &merges {
-            if changes[m].category == Category::Unclassified {
-                changes[m].category = Category::Skipped;
-                changes[m].classified_by = "merge";
+            if changes[m].category() == Category::Unclassified {
+                changes[m].edit(|c| {
+                    c.category = Category::Skipped;
+                    c.classified_by = "merge";
+                });
             }
         }
 
@@ -162,26 +173,26 @@ pub fn enrich(
                 match action {
                     LabelAction::Skip => {
                         for &i in &members {
-                            changes[i].category = Category::Skipped;
+                            changes[i].edit(|c| c.category = Category::Skipped);
                         }
                     }
                     LabelAction::Breaking => {
                         for &i in &members {
                             if !matches!(
-                                changes[i].category,
+                                changes[i].category(),
                                 Category::Skipped | Category::Reverted
                             ) {
-                                changes[i].breaking = true;
+                                changes[i].edit(|c| c.breaking = true);
                             }
                         }
                     }
                     LabelAction::Category(name) => {
                         for &i in &members {
                             if !matches!(
-                                changes[i].category,
+                                changes[i].category(),
                                 Category::Skipped | Category::Reverted
                             ) {
-                                changes[i].category = category_named(name);
+                                changes[i].edit(|c| c.category = category_named(name));
                             }
                         }
                     }
@@ -199,13 +210,13 @@ pub fn enrich(
 
         let classified = members.iter().any(|&i| {
             !matches!(
-                changes[i].category,
+                changes[i].category(),
                 Category::Unclassified | Category::Skipped
             )
         });
         let skipped_by_label = members
             .iter()
-            .all(|&i| changes[i].category == Category::Skipped)
+            .all(|&i| changes[i].category() == Category::Skipped)
             && labels.iter().any(|l| {
                 actions
                     .iter()
@@ -234,7 +245,10 @@ pub fn enrich(
             base: pr.base.clone(),
             labels,
             risk,
-            commits: members.iter().map(|&i| changes[i].id.to_string()).collect(),
+            commits: members
+                .iter()
+                .map(|&i| changes[i].id().to_string())
+                .collect(),
             conventional_title: title.is_some(),
         });
     }
@@ -290,9 +304,9 @@ mod tests {
             &GithubConfig::default(),
             &CommitsConfig::default(),
         );
-        assert_eq!(changes[0].category, Category::Features);
-        assert_eq!(changes[0].pr, Some(5));
-        assert_eq!(changes[0].scope.as_deref(), Some("api"));
+        assert_eq!(changes[0].category(), Category::Features);
+        assert_eq!(changes[0].pr(), Some(5));
+        assert_eq!(changes[0].scope(), Some("api"));
         assert!(e.warnings.is_empty());
         assert_eq!(e.pull_requests[0].commits, vec!["a"]);
     }
@@ -310,7 +324,7 @@ mod tests {
             &config,
             &CommitsConfig::default(),
         );
-        assert_eq!(changes[0].category, Category::Fixes);
+        assert_eq!(changes[0].category(), Category::Fixes);
     }
 
     #[test]
@@ -325,8 +339,8 @@ mod tests {
             &GithubConfig::default(),
             &CommitsConfig::default(),
         );
-        assert_eq!(changes[0].category, Category::Fixes);
-        assert_eq!(changes[1].category, Category::Unclassified);
+        assert_eq!(changes[0].category(), Category::Fixes);
+        assert_eq!(changes[1].category(), Category::Unclassified);
 
         let mut changes = vec![
             change("m", "Merge pull request #7 from o/branch", 2),
@@ -338,7 +352,7 @@ mod tests {
             &GithubConfig::default(),
             &CommitsConfig::default(),
         );
-        assert_eq!(changes[0].category, Category::Skipped);
+        assert_eq!(changes[0].category(), Category::Skipped);
     }
 
     #[test]
@@ -358,10 +372,10 @@ mod tests {
             &GithubConfig::default(),
             &CommitsConfig::default(),
         );
-        assert!(changes[0].breaking);
+        assert!(changes[0].breaking());
         assert_eq!(e.pull_requests[0].risk.as_deref(), Some("high"));
-        assert_eq!(changes[1].category, Category::Security);
-        assert_eq!(changes[2].category, Category::Skipped);
+        assert_eq!(changes[1].category(), Category::Security);
+        assert_eq!(changes[2].category(), Category::Skipped);
         let by_commit = e.labels_by_commit();
         assert_eq!(by_commit["a"], vec!["breaking-change", "risk:high"]);
         assert_eq!(by_commit["b"], vec!["Security"]);

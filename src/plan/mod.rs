@@ -10,7 +10,6 @@ pub mod summary;
 pub mod write;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -52,7 +51,7 @@ pub struct Section {
     pub category: Category,
     pub title: String,
     #[serde(serialize_with = "render::shared_changes")]
-    pub changes: Vec<Arc<Change>>,
+    pub changes: Vec<Change>,
 }
 
 /// The classified changes of the range. Sections and `breaking` share the
@@ -63,10 +62,10 @@ pub struct Section {
 pub struct Scope {
     /// Every commit of the range, newest first.
     #[serde(serialize_with = "render::shared_changes")]
-    pub changes: Vec<Arc<Change>>,
+    pub changes: Vec<Change>,
     /// Breaking changes (any category), listed first in documents.
     #[serde(serialize_with = "render::shared_changes")]
-    pub breaking: Vec<Arc<Change>>,
+    pub breaking: Vec<Change>,
     /// Non-empty categories in document order.
     pub sections: Vec<Section>,
     /// Commits per category name, every built-in category present.
@@ -131,40 +130,44 @@ pub struct Plan {
 
 impl Scope {
     pub fn from_changes(changes: Vec<Change>) -> Scope {
-        Scope::from_shared(share(changes))
-    }
-
-    /// The scope of changes already shared (`share`).
-    pub fn from_shared(changes: Vec<Arc<Change>>) -> Scope {
         let mut counts: BTreeMap<String, usize> = Category::BUILT_IN
             .iter()
             .map(|c| (c.as_str().to_string(), 0))
             .collect();
-        let mut by_category: BTreeMap<(u8, String), Vec<Arc<Change>>> = BTreeMap::new();
+        let mut by_category: Vec<((u8, String), Vec<Change>)> = Vec::new();
+        let mut breaking = Vec::new();
         for change in &changes {
-            *counts
-                .entry(change.category.as_str().to_string())
-                .or_default() += 1;
-            by_category
-                .entry((change.category.rank(), change.category.as_str().to_string()))
-                .or_default()
-                .push(Arc::clone(change));
+            let category = change.category();
+            match counts.get_mut(category.as_str()) {
+                Some(n) => *n += 1,
+                None => {
+                    counts.insert(category.as_str().to_string(), 1);
+                }
+            }
+            if change.breaking() && !matches!(category, Category::Reverted | Category::Skipped) {
+                breaking.push(change.clone());
+            }
+            // A few categories: found by a look along them, without a key made per change.
+            let key = (category.rank(), category.as_str());
+            match by_category
+                .iter_mut()
+                .find(|((rank, name), _)| (*rank, name.as_str()) == key)
+            {
+                Some((_, section)) => section.push(change.clone()),
+                None => by_category.push(((key.0, key.1.to_string()), vec![change.clone()])),
+            }
         }
+        by_category.sort_by(|a, b| a.0.cmp(&b.0));
         let sections = by_category
-            .into_values()
-            .map(|changes| {
-                let category = changes[0].category.clone();
+            .into_iter()
+            .map(|(_, changes)| {
+                let category = changes[0].category();
                 Section {
                     title: category.title(),
                     category,
                     changes,
                 }
             })
-            .collect();
-        let breaking = changes
-            .iter()
-            .filter(|c| c.breaking && !matches!(c.category, Category::Reverted | Category::Skipped))
-            .cloned()
             .collect();
         Scope {
             changes,
@@ -203,43 +206,9 @@ impl Files {
     }
 }
 
-/// Each change moved into its own `Arc`, in order, without holding the whole list
-/// twice: taken from the end a block at a time, the `Change` buffer shrinking behind
-/// (a large buffer shrinks in place). Moved in one pass, a million changes held the
-/// old buffer and the new allocations together: 170 MiB over the plan's peak.
-/// Not `collect()` either: it would reuse the buffer in place, and the list of
-/// pointers would keep all of it.
-pub fn share(mut changes: Vec<Change>) -> Vec<Arc<Change>> {
-    const BLOCK: usize = 1 << 14;
-    let mut shared = Vec::with_capacity(changes.len());
-    while !changes.is_empty() {
-        let start = changes.len().saturating_sub(BLOCK);
-        shared.extend(changes.drain(start..).rev().map(Arc::new));
-        changes.shrink_to_fit();
-    }
-    shared.reverse();
-    shared
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn shared_changes_keep_their_order_across_blocks() {
-        for n in [0, 1, (1 << 14) - 1, 1 << 14, (1 << 14) * 2 + 3] {
-            let commits: Vec<crate::git::Commit> = (0..n)
-                .map(|i| crate::git::Commit::fixture(format!("{i:07}"), "fix: x"))
-                .collect();
-            let changes = crate::commits::classify(&commits, &Default::default());
-            let shared = share(changes);
-            assert_eq!(shared.len(), n);
-            assert!(shared
-                .iter()
-                .enumerate()
-                .all(|(i, c)| *c.id == format!("{i:07}")));
-        }
-    }
 
     #[test]
     fn areas_count_top_level_folders() {

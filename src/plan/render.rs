@@ -10,7 +10,7 @@ use serde::{Serialize, Serializer};
 
 use super::write::Stage;
 use super::Plan;
-use crate::commits::Change;
+use crate::commits::{self, Change};
 use crate::error::{Error, Result};
 use crate::risk::Signals;
 
@@ -143,26 +143,6 @@ pub fn render_all(plan: &Plan, override_dir: Option<&Path>, stage: &mut Stage) -
     Ok(())
 }
 
-/// The keys of a `Change` in templates: its serde field names, in field order.
-const CHANGE_KEYS: &[&str] = &[
-    "id",
-    "summary",
-    "conventional",
-    "type",
-    "scope",
-    "breaking",
-    "description",
-    "category",
-    "pr",
-    "authors",
-    "short_id",
-    "breaking_note",
-    "time",
-    "subject",
-    "classified_by",
-    "note",
-];
-
 /// Templates read a `Change` in place: the same map its serde serialization gives
 /// (keys, order, values), built field by field on access instead of copied whole
 /// for every list that holds it.
@@ -172,50 +152,30 @@ impl Object for Change {
     }
 
     fn get_value_by_str(self: &Arc<Self>, key: &str) -> Option<Value> {
-        // No `..`: a new field of `Change` does not compile until it is listed here
-        // and in `CHANGE_KEYS`.
-        let Change {
-            id,
-            summary,
-            conventional,
-            kind,
-            scope,
-            breaking,
-            description,
-            category,
-            pr,
-            authors,
-            short_id,
-            breaking_note,
-            time: _,
-            subject,
-            classified_by,
-            note,
-        } = &**self;
         let value = match key {
-            "id" => Value::from(&**id),
-            "summary" => Value::from(&**summary),
-            "conventional" => Value::from(*conventional),
-            "type" => Value::from(kind.as_deref()),
-            "scope" => Value::from(scope.as_deref()),
-            "breaking" => Value::from(*breaking),
-            "description" => Value::from(description.as_deref()),
-            "category" => Value::from(category.as_str()),
-            "pr" => Value::from(*pr),
-            "authors" => authors.iter().map(|a| Value::from(a.as_str())).collect(),
-            "short_id" => Value::from(short_id.as_str()),
-            "breaking_note" => Value::from(breaking_note.as_deref()),
+            "id" => Value::from(self.id()),
+            "summary" => Value::from(self.summary()),
+            "conventional" => Value::from(self.conventional()),
+            "type" => Value::from(self.kind()),
+            "scope" => Value::from(self.scope()),
+            "breaking" => Value::from(self.breaking()),
+            "description" => Value::from(self.description()),
+            "category" => Value::from(self.category_name()),
+            "pr" => Value::from(self.pr()),
+            "authors" => self.authors().map(Value::from).collect(),
+            "short_id" => Value::from(self.short_id()),
+            "breaking_note" => Value::from(self.breaking_note()),
             "time" => Value::from(self.time_rfc3339()),
-            "subject" => Value::from(&**subject),
-            "classified_by" => Value::from(*classified_by),
-            "note" => Value::from(note.as_deref()),
+            "subject" => Value::from(self.subject()),
+            "classified_by" => Value::from(self.classified_by()),
+            "note" => Value::from(self.note()),
             _ => return None,
         };
         Some(value)
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Str(CHANGE_KEYS)
+        Enumerator::Str(commits::CHANGE_KEYS)
     }
 }
 
@@ -225,7 +185,7 @@ impl Object for Change {
 /// million-commit plan's lists made two million template values before the first
 /// line was rendered.
 pub(super) fn shared_changes<S: Serializer>(
-    changes: &[Arc<Change>],
+    changes: &[Change],
     serializer: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     if minijinja::value::serializing_for_value() {
@@ -237,7 +197,7 @@ pub(super) fn shared_changes<S: Serializer>(
 
 /// A list of shared changes as templates see it: a sequence, each item the change.
 #[derive(Debug)]
-struct ChangeList(Vec<Arc<Change>>);
+struct ChangeList(Vec<Change>);
 
 impl Object for ChangeList {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
@@ -247,7 +207,7 @@ impl Object for ChangeList {
     /// `key` is an index from the start: minijinja resolves negative ones first.
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
         let change = self.0.get(key.as_usize()?)?;
-        Some(Value::from_dyn_object(Arc::clone(change)))
+        Some(Value::from_object(change.clone()))
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {
@@ -429,12 +389,12 @@ mod change_object_tests {
 
     use minijinja::value::Value;
 
-    use crate::commits::{Category, Change};
+    use crate::commits::{Category, Change, ChangeFields};
     use crate::plan::Scope;
 
     fn change(id: &str, full: bool) -> Change {
         let some = |text: &str| full.then(|| text.to_string());
-        Change {
+        Change::from(ChangeFields {
             id: format!("{id}000000").into(),
             summary: "feat(api)!: drop v1 routes (#12)".into(),
             conventional: full,
@@ -459,7 +419,7 @@ mod change_object_tests {
             subject: "feat(api)!: drop v1 routes (#12)".into(),
             classified_by: "type",
             note: some("reverted by abc1234"),
-        }
+        })
     }
 
     /// What templates ask of a change: printing, iteration, lookups, filters, tests.
@@ -509,14 +469,11 @@ mod change_object_tests {
             }
             .unwrap();
             let shared = item.downcast_object::<Change>().expect("a shared Change");
-            assert!(Arc::ptr_eq(&shared, first), "{path}");
+            assert!(shared.is_shared_with(first), "{path}");
         }
         // JSON keeps serde's plain objects.
         let json = serde_json::to_value(&scope).unwrap();
-        assert_eq!(
-            json["breaking"][0],
-            serde_json::to_value(first.as_ref()).unwrap()
-        );
+        assert_eq!(json["breaking"][0], serde_json::to_value(first).unwrap());
         assert_eq!(json["sections"][0]["changes"][0], json["changes"][0]);
     }
 }
@@ -528,13 +485,13 @@ mod signals_object_tests {
 
     use minijinja::value::Value;
 
-    use crate::commits::{Category, Change};
+    use crate::commits::{Category, Change, ChangeFields};
     use crate::git::{DiffTotals, PathChange};
     use crate::risk::{self, CommitPaths, FileTexts, RiskConfig, RiskInput, Signals};
 
     fn change(n: usize, kind: &str, category: Category) -> Change {
         let summary: Arc<str> = format!("{kind}: change {n}").into();
-        Change {
+        Change::from(ChangeFields {
             id: format!("{n:040x}").into(),
             subject: Arc::clone(&summary),
             summary,
@@ -551,25 +508,22 @@ mod signals_object_tests {
             time: 1_796_032_800,
             classified_by: "type",
             note: None,
-        }
+        })
     }
 
     /// Signals with something in most lists: features, breaking, performance,
     /// infrastructure, security and migration paths, an unclassified commit, and a
     /// reverted one (so that not every commit ships).
     fn assessment() -> risk::Assessment {
-        let changes: Vec<Arc<Change>> = [
+        let changes: Vec<Change> = vec![
             change(1, "feat", Category::Features),
             change(2, "fix", Category::Fixes),
             change(3, "perf", Category::Performance),
             change(4, "wip", Category::Unclassified),
             change(5, "chore", Category::Reverted),
-        ]
-        .into_iter()
-        .map(Arc::new)
-        .collect();
+        ];
         let paths = |n: usize, list: &[&str]| CommitPaths {
-            id: changes[n - 1].id.clone(),
+            change: changes[n - 1].clone(),
             paths: list
                 .iter()
                 .map(|p| PathChange {

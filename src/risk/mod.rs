@@ -31,11 +31,62 @@ pub use signals::{
 };
 pub use strategy::{choose_strategy, StrategyFacts, StrategyOption};
 
-/// The paths one commit changed, as the risk engine sees them.
+/// The paths one commit changed, as the risk engine sees them, with the commit's
+/// change (shared with the plan's scope).
 #[derive(Debug, Clone)]
 pub struct CommitPaths {
-    pub id: Arc<str>,
+    pub change: Change,
     pub paths: Vec<PathChange>,
+}
+
+impl CommitPaths {
+    pub fn id(&self) -> &str {
+        self.change.id()
+    }
+}
+
+/// A commit a risk names, written as its full id: shared with the commit's change
+/// where the range has it (a long range names hundreds of thousands), else the id
+/// a pull request listed.
+#[derive(Debug, Clone)]
+pub enum CommitId {
+    Change(Change),
+    Text(Arc<str>),
+}
+
+impl CommitId {
+    pub fn as_str(&self) -> &str {
+        match self {
+            CommitId::Change(change) => change.id(),
+            CommitId::Text(id) => id,
+        }
+    }
+}
+
+impl PartialEq for CommitId {
+    fn eq(&self, other: &CommitId) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for CommitId {}
+
+impl PartialOrd for CommitId {
+    fn partial_cmp(&self, other: &CommitId) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for CommitId {
+    fn cmp(&self, other: &CommitId) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl Serialize for CommitId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
 }
 
 /// File contents the engine needs, read at the edge (only files matching the
@@ -54,14 +105,14 @@ pub struct FileTexts {
 #[derive(Debug, Clone, Copy)]
 pub struct RiskInput<'a> {
     /// Shared with the plan's scope: the commits the engine names are these.
-    pub changes: &'a [Arc<Change>],
+    pub changes: &'a [Change],
     pub commit_paths: &'a [CommitPaths],
     pub totals: &'a DiffTotals,
     pub texts: &'a FileTexts,
     /// Pull request labels by commit id (empty until pull requests are read).
     pub labels: &'a BTreeMap<String, Vec<String>>,
     /// Whole commit messages by commit id (for advisories, rule regexes, flag names).
-    pub messages: &'a BTreeMap<Arc<str>, String>,
+    pub messages: &'a BTreeMap<&'a str, String>,
     /// Whether `messages` lists only what `MessageFilter` wants, so a commit it does
     /// not list has a message in which nothing can match (rather than one unknown,
     /// for which the summary stands in).
@@ -74,10 +125,10 @@ pub struct RiskInput<'a> {
 impl RiskInput<'_> {
     /// What the engine searches for `change`: its whole message when listed.
     fn message<'c>(&'c self, change: &'c Change) -> &'c str {
-        match self.messages.get(&change.id) {
+        match self.messages.get(change.id()) {
             Some(message) => message,
             None if self.messages_filtered => "",
-            None => &change.summary,
+            None => change.summary(),
         }
     }
 }
@@ -235,7 +286,7 @@ pub struct Risk {
     /// Human-readable evidence lines (commits, files, counts), capped with "and N more".
     pub evidence: Vec<String>,
     /// Full ids of the commits that raised it (shared with the changes).
-    pub commits: Vec<Arc<str>>,
+    pub commits: Vec<CommitId>,
     /// Paths that raised it.
     pub files: Vec<String>,
     pub mitigations: Vec<String>,
@@ -459,10 +510,10 @@ mod tests {
     fn a_message_the_filter_left_out_matches_nothing() {
         // The summary names an advisory the commit message did not (a pull request's
         // title): a message left out by the filter must not be replaced by it.
-        let change = Arc::new(Change {
+        let change = Change::from(crate::commits::ChangeFields {
             subject: "fix: patch the parser".into(),
             pr: Some(7),
-            ..rules::tests::change(
+            ..rules::tests::fields(
                 &"a".repeat(40),
                 "fix: patch CVE-2026-11111",
                 crate::commits::Category::Fixes,

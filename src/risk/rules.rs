@@ -3,14 +3,13 @@
 //! probability and impact and why; severity always comes from the matrix.
 
 use regex::Regex;
-use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
 use super::signals::{ships, CommitRef, PathHit, Signals};
 use super::{
-    severity, CommitPaths, GoNoGo, Impact, Level, Probability, ProbabilityLevel, Risk, RiskConfig,
-    RiskInput,
+    severity, CommitId, CommitPaths, GoNoGo, Impact, Level, Probability, ProbabilityLevel, Risk,
+    RiskConfig, RiskInput,
 };
 use crate::config::glob_set;
 
@@ -91,7 +90,7 @@ struct Draft {
     impact: Impact,
     rationale: String,
     evidence: Evidence,
-    commits: Vec<Arc<str>>,
+    commits: Vec<CommitId>,
     files: Vec<String>,
     mitigations: Vec<String>,
     contingency: Vec<String>,
@@ -127,13 +126,13 @@ impl Draft {
     }
 }
 
-fn ids(refs: &[CommitRef]) -> Vec<Arc<str>> {
-    refs.iter().map(|c| c.id.clone()).collect()
+fn ids(refs: &[CommitRef]) -> Vec<CommitId> {
+    refs.iter().map(CommitRef::commit_id).collect()
 }
 
-fn hit_ids(hits: &[PathHit]) -> Vec<Arc<str>> {
+fn hit_ids(hits: &[PathHit]) -> Vec<CommitId> {
     hits.iter()
-        .flat_map(|h| h.commits.iter().map(|c| c.id.clone()))
+        .flat_map(|h| h.commits.iter().map(CommitRef::commit_id))
         .collect()
 }
 
@@ -186,7 +185,7 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
                 let ids: Vec<String> = m
                     .commits
                     .iter()
-                    .map(|c| format!("`{}`", c.short_id))
+                    .map(|c| format!("`{}`", c.short_id()))
                     .collect();
                 evidence.push(format!(
                     "`{}` {} in {}",
@@ -269,8 +268,8 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
         let commits = s
             .migrations
             .iter()
-            .flat_map(|m| m.commits.iter().map(|c| c.id.clone()))
-            .collect::<Vec<Arc<str>>>();
+            .flat_map(|m| m.commits.iter().map(CommitRef::commit_id))
+            .collect::<Vec<CommitId>>();
         drafts.push(Draft {
             key: "migrations",
             title: if destructive.is_empty() {
@@ -437,7 +436,7 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
         evidence.extend(s.security_commits.iter().map(CommitRef::line));
         evidence.extend(s.security_files.iter().map(PathHit::line));
         let mut commits = ids(&s.security_commits);
-        commits.extend(s.advisories.iter().map(|a| a.commit.id.clone()));
+        commits.extend(s.advisories.iter().map(|a| a.commit.commit_id()));
         commits.extend(hit_ids(&s.security_files));
         let probability = if s.security_files.is_empty() {
             ProbabilityLevel::Low
@@ -650,7 +649,7 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
     // By id, once: looking each change's paths up in the list was quadratic.
     let paths_of: FxHashMap<&str, &CommitPaths> =
         if config.rules.iter().any(|r| !r.matcher.paths.is_empty()) {
-            input.commit_paths.iter().map(|cp| (&*cp.id, cp)).collect()
+            input.commit_paths.iter().map(|cp| (cp.id(), cp)).collect()
         } else {
             FxHashMap::default()
         };
@@ -665,7 +664,7 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
             let mut matched_files = Vec::new();
             if !m.paths.is_empty() {
                 let Some(set) = &paths else { continue };
-                if let Some(cp) = paths_of.get(&*change.id) {
+                if let Some(cp) = paths_of.get(change.id()) {
                     matched_files = cp
                         .paths
                         .iter()
@@ -688,12 +687,12 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                 && !m
                     .categories
                     .iter()
-                    .any(|c| c == change.category.as_str() || (c == "breaking" && change.breaking))
+                    .any(|c| c == change.category_name() || (c == "breaking" && change.breaking()))
             {
                 continue;
             }
             if !m.labels.is_empty() {
-                let labels = input.labels.get(&*change.id);
+                let labels = input.labels.get(change.id());
                 if !labels.is_some_and(|l| l.iter().any(|x| m.labels.contains(x))) {
                     continue;
                 }
@@ -711,7 +710,7 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                         .join(", ")
                 ));
             }
-            commits.push(Arc::clone(&change.id));
+            commits.push(CommitId::Change(change.clone()));
             files.extend(matched_files);
         }
         if commits.is_empty() {
@@ -776,13 +775,13 @@ pub fn labelled(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                 input
                     .changes
                     .iter()
-                    .filter(|c| pr.commits.iter().any(|id| **id == *c.id))
+                    .filter(|c| pr.commits.iter().any(|id| id == c.id()))
                     .map(|c| CommitRef::of(c).line()),
             );
             let files = input
                 .commit_paths
                 .iter()
-                .filter(|cp| pr.commits.iter().any(|id| **id == *cp.id))
+                .filter(|cp| pr.commits.iter().any(|id| id == cp.id()))
                 .flat_map(|cp| cp.paths.iter().map(|p| p.path.to_string()))
                 .collect();
             let draft = Draft {
@@ -796,7 +795,11 @@ pub fn labelled(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                     pr.label, pr.number, pr.level
                 ),
                 evidence,
-                commits: pr.commits.iter().map(|c| c.as_str().into()).collect(),
+                commits: pr
+                    .commits
+                    .iter()
+                    .map(|c| CommitId::Text(c.as_str().into()))
+                    .collect(),
                 files,
                 mitigations: vec![format!(
                     "Ask the author of #{} what to watch after the release, and add it to the monitoring plan",
@@ -824,12 +827,16 @@ pub(super) mod tests {
 
     use std::collections::BTreeMap;
 
-    use crate::commits::{Category, Change};
+    use crate::commits::{Category, Change, ChangeFields};
     use crate::git::{DiffTotals, PathChange};
     use crate::risk::{CommitPaths, FileTexts, RuleConfig, RuleMatch};
 
     pub(crate) fn change(id: &str, summary: &str, category: Category) -> Change {
-        Change {
+        fields(id, summary, category).into()
+    }
+
+    pub(crate) fn fields(id: &str, summary: &str, category: Category) -> ChangeFields {
+        ChangeFields {
             id: id.into(),
             summary: summary.into(),
             conventional: true,
@@ -857,14 +864,14 @@ pub(super) mod tests {
         ];
         let commit_paths = vec![
             CommitPaths {
-                id: "aaaaaaa1".into(),
+                change: changes[0].clone(),
                 paths: vec![PathChange {
                     status: 'A',
                     path: "src/billing/page.rs".into(),
                 }],
             },
             CommitPaths {
-                id: "bbbbbbb2".into(),
+                change: changes[1].clone(),
                 paths: vec![PathChange {
                     status: 'M',
                     path: "src/billing/round.rs".into(),
@@ -876,7 +883,6 @@ pub(super) mod tests {
         let messages = BTreeMap::new();
         let texts = FileTexts::default();
         let totals = DiffTotals::default();
-        let changes: Vec<Arc<Change>> = changes.into_iter().map(Arc::new).collect();
         let input = RiskInput {
             changes: &changes,
             commit_paths: &commit_paths,
@@ -925,7 +931,8 @@ pub(super) mod tests {
             "the rounding commit is a fix, not a feature"
         );
         assert_eq!(risks[0].key, "rule:labelled billing");
-        assert_eq!(risks[0].commits, vec![Arc::<str>::from("bbbbbbb2")]);
+        let ids: Vec<&str> = risks[0].commits.iter().map(|c| c.as_str()).collect();
+        assert_eq!(ids, ["bbbbbbb2"]);
         assert_eq!(risks[0].files, vec!["src/billing/round.rs"]);
         assert_eq!(risks[0].severity, Level::Medium);
     }

@@ -3,9 +3,8 @@
 //! plumbing) change nothing in the release, so their paths raise no signal.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::{Arc, LazyLock};
+use std::sync::LazyLock;
 
-use compact_str::CompactString;
 use globset::GlobSet;
 use regex::Regex;
 use rustc_hash::FxHashMap;
@@ -21,7 +20,7 @@ use crate::config::glob_set;
 /// summary and pull request. A long range names hundreds of thousands (a million
 /// commits: 710,000, 60 MiB as copies of those four fields).
 #[derive(Debug, Clone)]
-pub struct CommitRef(Arc<Change>);
+pub struct CommitRef(Change);
 
 impl std::ops::Deref for CommitRef {
     type Target = Change;
@@ -33,8 +32,8 @@ impl std::ops::Deref for CommitRef {
 
 impl PartialEq for CommitRef {
     fn eq(&self, other: &CommitRef) -> bool {
-        (&self.id, &self.short_id, &self.summary, self.pr)
-            == (&other.id, &other.short_id, &other.summary, other.pr)
+        (self.id(), self.short_id(), self.summary(), self.pr())
+            == (other.id(), other.short_id(), other.summary(), other.pr())
     }
 }
 
@@ -44,22 +43,27 @@ impl Serialize for CommitRef {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
         let mut s = serializer.serialize_struct("CommitRef", 4)?;
-        s.serialize_field("id", &*self.id)?;
-        s.serialize_field("short_id", self.short_id.as_str())?;
-        s.serialize_field("summary", &*self.summary)?;
-        s.serialize_field("pr", &self.pr)?;
+        s.serialize_field("id", self.id())?;
+        s.serialize_field("short_id", self.short_id())?;
+        s.serialize_field("summary", self.summary())?;
+        s.serialize_field("pr", &self.pr())?;
         s.end()
     }
 }
 
 impl CommitRef {
-    pub(super) fn of(change: &Arc<Change>) -> CommitRef {
-        CommitRef(Arc::clone(change))
+    pub(super) fn of(change: &Change) -> CommitRef {
+        CommitRef(change.clone())
+    }
+
+    /// The commit's id, shared with its change.
+    pub fn commit_id(&self) -> super::CommitId {
+        super::CommitId::Change(self.0.clone())
     }
 
     /// `abc1234 feat(db): drop legacy column (#12)`.
     pub fn line(&self) -> String {
-        format!("`{}` {}", self.short_id, self.summary)
+        format!("`{}` {}", self.short_id(), self.summary())
     }
 }
 
@@ -77,7 +81,7 @@ impl PathHit {
         let ids: Vec<String> = self
             .commits
             .iter()
-            .map(|c| format!("`{}`", c.short_id))
+            .map(|c| format!("`{}`", c.short_id()))
             .collect();
         let verb = match self.status {
             'A' => "added",
@@ -197,40 +201,14 @@ impl Globs {
 /// skipped commit (a fixup, a branch commit folded into its pull request, a
 /// configured skip) is left out of the scope's lists, but its files still ship.
 pub(super) fn ships(change: &Change) -> bool {
-    change.category != Category::Reverted
+    change.category() != Category::Reverted
 }
 
-/// Each shipping commit's changed paths, with its change, in the order of the
-/// commit paths.
-type Shipping<'c> = Vec<(&'c CommitPaths, &'c Arc<Change>)>;
+/// The changed paths of the commits that ship, in the order of the commit paths.
+type Shipping<'c> = Vec<&'c CommitPaths>;
 
-/// Pairs each commit's paths with its change, keeping those that ship. The paths
-/// come in the changes' order (a commit whose paths could not be read left out), so
-/// each is found by walking along the changes; should one not be, the rest are
-/// found by id. A map of a million ids took 50 MB at the risk engine's peak.
-fn shipping<'c>(changes: &'c [Arc<Change>], commit_paths: &'c [CommitPaths]) -> Shipping<'c> {
-    let mut pairs = Vec::with_capacity(commit_paths.len());
-    let mut next = 0;
-    let mut by_id: Option<FxHashMap<&str, &Arc<Change>>> = None;
-    for cp in commit_paths {
-        let change = match &by_id {
-            None => match changes[next..].iter().position(|c| c.id == cp.id) {
-                Some(k) => {
-                    next += k + 1;
-                    changes.get(next - 1)
-                }
-                None => by_id
-                    .insert(changes.iter().map(|c| (&*c.id, c)).collect())
-                    .get(&*cp.id)
-                    .copied(),
-            },
-            Some(by_id) => by_id.get(&*cp.id).copied(),
-        };
-        if let Some(change) = change.filter(|c| ships(c)) {
-            pairs.push((cp, change));
-        }
-    }
-    pairs
+fn shipping(commit_paths: &[CommitPaths]) -> Shipping<'_> {
+    commit_paths.iter().filter(|cp| ships(&cp.change)).collect()
 }
 
 /// Paths matching `is_hit`, with the shipping commits that changed them.
@@ -244,7 +222,8 @@ fn path_hits<'c>(shipping: &Shipping<'c>, is_hit: impl Fn(&str) -> bool) -> Vec<
     // The status in the oldest commit that touched each path.
     let mut first_status: BTreeMap<String, char> = BTreeMap::new();
     // commit_paths is newest first: the first status seen is the final one.
-    for &(cp, change) in shipping {
+    for &cp in shipping {
+        let change = &cp.change;
         for pc in &cp.paths {
             if !is_hit(&pc.path) {
                 continue;
@@ -257,7 +236,7 @@ fn path_hits<'c>(shipping: &Shipping<'c>, is_hit: impl Fn(&str) -> bool) -> Vec<
             // One commit's paths come together: only the last entry can repeat it
             // (a path hit again through a rename). Scanning every commit of a busy
             // file (a lockfile bumped thousands of times) was quadratic.
-            if hit.commits.last().is_none_or(|c| *c.id != *change.id) {
+            if hit.commits.last().is_none_or(|c| *c.id() != *change.id()) {
                 hit.commits.push(CommitRef::of(change));
             }
             first_status.insert(pc.path.to_string(), pc.status);
@@ -270,13 +249,9 @@ fn path_hits<'c>(shipping: &Shipping<'c>, is_hit: impl Fn(&str) -> bool) -> Vec<
 }
 
 /// Which files the engine needs read, so the edge reads nothing else.
-pub fn content_requests(
-    changes: &[Arc<Change>],
-    commit_paths: &[CommitPaths],
-    config: &RiskConfig,
-) -> ContentRequests {
+pub fn content_requests(commit_paths: &[CommitPaths], config: &RiskConfig) -> ContentRequests {
     let globs = Globs::new(config);
-    let shipping = shipping(changes, commit_paths);
+    let shipping = shipping(commit_paths);
     let migrations = path_hits(&shipping, |p| globs.is_migration(p))
         .into_iter()
         .filter(|h| h.status != 'D')
@@ -327,8 +302,8 @@ static ADVISORY: LazyLock<Regex> = LazyLock::new(|| {
 /// Computes every signal from the input. Never fails: odd data yields fewer signals.
 pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
     let globs = Globs::new(config);
-    let shipping = shipping(input.changes, input.commit_paths);
-    let live: Vec<&Arc<Change>> = input.changes.iter().filter(|c| ships(c)).collect();
+    let shipping = shipping(input.commit_paths);
+    let live: Vec<&Change> = input.changes.iter().filter(|c| ships(c)).collect();
     let refs = |pred: &dyn Fn(&Change) -> bool| -> Vec<CommitRef> {
         live.iter()
             .filter(|c| pred(c))
@@ -337,7 +312,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
     };
 
     let mut areas: BTreeSet<&str> = BTreeSet::new();
-    for (cp, _) in &shipping {
+    for cp in &shipping {
         for pc in &cp.paths {
             areas.insert(match pc.path.split_once('/') {
                 Some((top, _)) => top,
@@ -345,10 +320,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
             });
         }
     }
-    let authors: BTreeSet<&str> = live
-        .iter()
-        .flat_map(|c| c.authors.iter().map(CompactString::as_str))
-        .collect();
+    let authors: BTreeSet<&str> = live.iter().flat_map(|c| c.authors()).collect();
 
     let migrations = path_hits(&shipping, |p| globs.is_migration(p))
         .into_iter()
@@ -396,7 +368,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
         }
     }
 
-    let unclassified = refs(&|c| c.category == Category::Unclassified);
+    let unclassified = refs(&|c| c.category() == Category::Unclassified);
     let unclassified_percent = if live.is_empty() {
         0
     } else {
@@ -411,26 +383,26 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
         insertions: input.totals.insertions,
         deletions: input.totals.deletions,
         areas: areas.into_iter().map(str::to_string).collect(),
-        features: refs(&|c| c.category == Category::Features),
-        breaking: refs(&|c| c.breaking),
+        features: refs(&|c| c.category() == Category::Features),
+        breaking: refs(&|c| c.breaking()),
         migrations,
         dependency_files: path_hits(&shipping, |p| globs.dependencies.is_match(p)),
-        dependency_commits: refs(&|c| c.category == Category::Dependencies),
+        dependency_commits: refs(&|c| c.category() == Category::Dependencies),
         dependency_changes,
         lockfiles_counted,
         infrastructure: path_hits(&shipping, |p| globs.infrastructure.is_match(p)),
-        security_commits: refs(&|c| c.category == Category::Security),
+        security_commits: refs(&|c| c.category() == Category::Security),
         advisories,
         security_files: path_hits(&shipping, |p| globs.security.is_match(p)),
-        performance_commits: refs(&|c| c.category == Category::Performance),
+        performance_commits: refs(&|c| c.category() == Category::Performance),
         hot_files: path_hits(&shipping, |p| globs.hot.is_match(p)),
         reverts: input
             .changes
             .iter()
             .filter(|c| {
-                c.kind.as_deref() == Some("revert")
-                    || c.summary.starts_with("Revert \"")
-                    || c.summary.starts_with("Revert '")
+                c.kind() == Some("revert")
+                    || c.summary().starts_with("Revert \"")
+                    || c.summary().starts_with("Revert '")
             })
             .map(CommitRef::of)
             .collect(),
@@ -440,7 +412,7 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
             .filter(|c| {
                 ["fixup!", "squash!", "amend!"]
                     .iter()
-                    .any(|p| c.summary.starts_with(p))
+                    .any(|p| c.summary().starts_with(p))
             })
             .map(CommitRef::of)
             .collect(),
@@ -453,11 +425,14 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
 fn flag_touches(
     input: &RiskInput<'_>,
     shipping: &Shipping<'_>,
-    live: &[&Arc<Change>],
+    live: &[&Change],
 ) -> Vec<FlagTouch> {
     let mut touches = Vec::new();
-    let mut by_commit: Vec<&Arc<Change>> = live.to_vec();
-    by_commit.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+    if input.flags.is_empty() {
+        return touches;
+    }
+    let mut by_commit: Vec<&Change> = live.to_vec();
+    by_commit.sort_by_cached_key(|c| c.id());
     for flag in input.flags {
         let mut evidence = Vec::new();
         if !flag.paths.is_empty() {
@@ -502,9 +477,9 @@ mod tests {
 
     #[test]
     fn a_commit_named_as_evidence_is_written_as_its_four_fields() {
-        let change = Arc::new(Change {
+        let change = Change::from(crate::commits::ChangeFields {
             pr: Some(12),
-            ..crate::risk::rules::tests::change("abc1234def", "feat: x (#12)", Category::Features)
+            ..crate::risk::rules::tests::fields("abc1234def", "feat: x (#12)", Category::Features)
         });
         let json = serde_json::to_string(&CommitRef::of(&change)).unwrap();
         assert_eq!(
@@ -547,72 +522,39 @@ mod tests {
     }
 
     #[test]
-    fn each_commits_paths_pair_with_its_shipping_change_in_any_order() {
-        let change = |id: &str, category| crate::commits::Change {
-            category,
-            ..crate::risk::rules::tests::change(id, "x", Category::Other)
-        };
-        let changes = vec![
-            change("e", Category::Features),
-            change("d", Category::Reverted),
-            change("c", Category::Fixes),
-            change("b", Category::Other),
-            change("a", Category::Other),
-        ];
-        let changes: Vec<Arc<Change>> = changes.into_iter().map(Arc::new).collect();
-        let cp = |id: &str| CommitPaths {
-            id: id.into(),
-            paths: Vec::new(),
-        };
-        let pairs = |order: &[&str]| -> Vec<(String, String)> {
-            let paths: Vec<CommitPaths> = order.iter().map(|id| cp(id)).collect();
-            shipping(&changes, &paths)
-                .iter()
-                .map(|(p, c)| (p.id.to_string(), c.id.to_string()))
-                .collect()
-        };
-        let want = |ids: &[&str]| -> Vec<(String, String)> {
-            ids.iter().map(|i| (i.to_string(), i.to_string())).collect()
-        };
-        // In the changes' order, some without paths; the reverted d does not ship.
-        assert_eq!(pairs(&["e", "d", "b", "a"]), want(&["e", "b", "a"]));
-        // Out of order, and an id that is no change: found by id, or left out.
-        assert_eq!(pairs(&["a", "z", "c", "e"]), want(&["a", "c", "e"]));
-        assert_eq!(pairs(&["c", "a", "b"]), want(&["c", "a", "b"]));
-    }
-
-    #[test]
     fn requests_name_only_migrations_and_countable_lockfiles() {
-        let change = |id: &str| crate::commits::Change {
-            id: id.into(),
-            summary: "chore: x".into(),
-            conventional: true,
-            kind: Some("chore".into()),
-            scope: None,
-            breaking: false,
-            description: None,
-            category: Category::Other,
-            pr: None,
-            authors: vec!["Ada".into()],
-            short_id: id.into(),
-            breaking_note: None,
-            time: 0,
-            subject: "".into(),
-            classified_by: "type",
-            note: None,
+        let change = |id: &str| -> Change {
+            crate::commits::ChangeFields {
+                id: id.into(),
+                summary: "chore: x".into(),
+                conventional: true,
+                kind: Some("chore".into()),
+                scope: None,
+                breaking: false,
+                description: None,
+                category: Category::Other,
+                pr: None,
+                authors: vec!["Ada".into()],
+                short_id: id.into(),
+                breaking_note: None,
+                time: 0,
+                subject: "".into(),
+                classified_by: "type",
+                note: None,
+            }
+            .into()
         };
         let pc = |status, path: &str| PathChange {
             status,
             path: path.into(),
         };
-        let changes = vec![Arc::new(change("b")), Arc::new(change("a"))];
         let paths = vec![
             CommitPaths {
-                id: "b".into(),
+                change: change("b"),
                 paths: vec![pc('D', "db/migrations/old.sql"), pc('M', "Cargo.lock")],
             },
             CommitPaths {
-                id: "a".into(),
+                change: change("a"),
                 paths: vec![
                     pc('A', "db/migrations/new.sql"),
                     pc('A', "db/migrations/old.sql"),
@@ -621,10 +563,10 @@ mod tests {
                 ],
             },
         ];
-        let req = content_requests(&changes, &paths, &RiskConfig::default());
+        let req = content_requests(&paths, &RiskConfig::default());
         // old.sql was added and deleted again: it never ships, so it is not read.
         assert_eq!(req.migrations, vec!["db/migrations/new.sql"]);
-        let shipping = shipping(&changes, &paths);
+        let shipping = shipping(&paths);
         let globs = Globs::new(&RiskConfig::default());
         let hits = path_hits(&shipping, |p| globs.is_migration(p));
         assert_eq!(hits.len(), 1, "{hits:?}");

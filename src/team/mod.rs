@@ -366,9 +366,9 @@ pub fn build<C: Borrow<Change>>(config: &TeamConfig, changes: &[C], schedule: &S
 pub fn contributors<C: Borrow<Change>>(changes: &[C]) -> Vec<Contributor> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let changes = changes.iter().map(Borrow::borrow);
-    for change in changes.filter(|c: &&Change| c.category != Category::Skipped) {
-        for author in &change.authors {
-            *counts.entry(author.as_str()).or_default() += 1;
+    for change in changes.filter(|c: &&Change| c.category() != Category::Skipped) {
+        for author in change.authors() {
+            *counts.entry(author).or_default() += 1;
         }
     }
     let mut list: Vec<Contributor> = counts
