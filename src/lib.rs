@@ -307,19 +307,9 @@ fn read_range(
             )),
         }
     }
-    // The line counts read every blob the range changed through libgit2, which maps
-    // and touches nearly all of a large pack index (about 250 MiB at a million
-    // commits): read before the changed paths and the classified range are held,
-    // then the handle is opened again, which lets go of the mapping
-    // (`git::Repo::reopen`; BENCHMARKS.md item 50).
-    let mut totals = None;
-    if with_paths {
-        totals = Some(repo.diff_totals(from.as_ref().map(|f| f.1), to));
-        if let Ok(fresh) = repo.reopen() {
-            ws.repo = fresh;
-        }
-    }
-    let repo = &ws.repo;
+    // The line counts read every blob the range changed: before the changed paths
+    // are held.
+    let totals = with_paths.then(|| repo.diff_totals(from.as_ref().map(|f| f.1), to));
     if commits.is_empty() {
         warnings.push(format!(
             "the range {}..{} is empty: there is nothing to release",

@@ -20,6 +20,7 @@ use crate::error::{Context, Error, Result};
 pub mod helper;
 mod object;
 mod pack;
+mod totals;
 pub mod walk;
 
 /// A walked range: its commits newest first, and what `work` made of each (same order).
@@ -766,30 +767,6 @@ impl Repo {
         Ok(Repo {
             inner,
             root: self.root.clone(),
-        })
-    }
-
-    /// Files, insertions and deletions between two commits (`None`: the empty tree).
-    pub fn diff_totals(&self, from: Option<Oid>, to: Oid) -> Result<DiffTotals> {
-        let tree_of = |oid: Oid| -> Result<git2::Tree<'_>> {
-            self.inner
-                .find_commit(oid)
-                .and_then(|c| c.tree())
-                .runtime_context(|| format!("cannot read tree of {oid}"))
-        };
-        let old = from.map(tree_of).transpose()?;
-        let new = tree_of(to)?;
-        let diff = self
-            .inner
-            .diff_tree_to_tree(old.as_ref(), Some(&new), None)
-            .runtime_context(|| "cannot diff the range".into())?;
-        let stats = diff
-            .stats()
-            .runtime_context(|| "cannot count the range's changes".into())?;
-        Ok(DiffTotals {
-            files: stats.files_changed(),
-            insertions: stats.insertions(),
-            deletions: stats.deletions(),
         })
     }
 
