@@ -143,6 +143,9 @@ fn path_of(path: &[u8]) -> std::path::PathBuf {
     }
 }
 
+/// What `pairs` calls with each changed file: its path, and its old and new sides.
+type Found<'f> = dyn FnMut(&[u8], Option<Side>, Option<Side>) -> GitResult<()> + 'f;
+
 /// Calls `found` with each file (or submodule) that differs between two trees,
 /// with its sides, recursing into changed subtrees only.
 fn pairs(
@@ -150,7 +153,7 @@ fn pairs(
     old: Option<Oid>,
     new: Option<Oid>,
     prefix: &mut Vec<u8>,
-    found: &mut dyn FnMut(&[u8], Option<Side>, Option<Side>) -> GitResult<()>,
+    found: &mut Found<'_>,
 ) -> GitResult<()> {
     let old = old.map(|id| RawTree::read(objects, id)).transpose()?;
     let new = new.map(|id| RawTree::read(objects, id)).transpose()?;
@@ -200,7 +203,7 @@ fn one_side(
     entry: &Entry<'_>,
     added: bool,
     prefix: &mut Vec<u8>,
-    found: &mut dyn FnMut(&[u8], Option<Side>, Option<Side>) -> GitResult<()>,
+    found: &mut Found<'_>,
 ) -> GitResult<()> {
     if entry.is_tree() {
         let len = enter(prefix, entry.name);
