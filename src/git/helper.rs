@@ -26,7 +26,7 @@ use std::sync::{Arc, OnceLock};
 use std::thread::JoinHandle;
 
 use git2::Oid;
-use rustc_hash::FxHashMap;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use super::{job, DiffJob, Parent, PathChange, PathNames, PathRules, Repo, TreeCache};
 use crate::error::{Error, Result};
@@ -58,8 +58,78 @@ fn min_requests() -> Option<usize> {
     }
 }
 
-/// Answers from the helper, by commit: changed paths, or why they could not be read.
-pub type Answers = FxHashMap<Oid, std::result::Result<Vec<PathChange>, String>>;
+/// One commit's changed paths from the helper, or why they could not be read.
+pub type Answer = std::result::Result<Vec<PathChange>, String>;
+
+/// Answers from the helper, by commit, in the order they came (the order the
+/// requests were sent, which is the order they are taken in). A list, not a map:
+/// a million-commit `plan` has the helper answer half a million, and a map of them
+/// was 50 MiB at the top of reading the changed paths (BENCHMARKS.md).
+#[derive(Debug, Default)]
+pub struct Answers {
+    list: Vec<(Oid, Option<Answer>)>,
+    /// Where `take` looks first.
+    next: usize,
+    /// Each answer's place by commit, made only if one is asked for out of order.
+    index: Option<FxHashMap<Oid, usize>>,
+    /// Answers not taken yet.
+    left: usize,
+}
+
+impl Answers {
+    fn push(&mut self, oid: Oid, answer: Answer) {
+        self.list.push((oid, Some(answer)));
+        self.left += 1;
+    }
+
+    /// The answer for `oid`, if one came and was not taken yet. A commit answered
+    /// twice gives its first answer first.
+    pub fn take(&mut self, oid: &Oid) -> Option<Answer> {
+        while self.list.get(self.next).is_some_and(|(_, a)| a.is_none()) {
+            self.next += 1;
+        }
+        if let Some((id, answer)) = self.list.get_mut(self.next) {
+            if id == oid && answer.is_some() {
+                self.next += 1;
+                self.left -= 1;
+                return answer.take();
+            }
+        }
+        let list = &self.list;
+        let index = self.index.get_or_insert_with(|| {
+            let mut index = FxHashMap::default();
+            for (at, (id, _)) in list.iter().enumerate().rev() {
+                index.insert(*id, at);
+            }
+            index
+        });
+        // The first answer not taken: later duplicates wait for a later ask.
+        let mut at = *index.get(oid)?;
+        while let Some((id, answer)) = self.list.get_mut(at) {
+            if id == oid && answer.is_some() {
+                self.left -= 1;
+                return answer.take();
+            }
+            at += 1;
+        }
+        None
+    }
+
+    pub fn len(&self) -> usize {
+        self.left
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.left == 0
+    }
+
+    /// The answers not taken, in the order they came.
+    pub fn into_untaken(self) -> impl Iterator<Item = (Oid, Answer)> {
+        self.list
+            .into_iter()
+            .filter_map(|(oid, answer)| Some((oid, answer?)))
+    }
+}
 
 /// How many requests the helper is given ahead of its answers: enough that it never
 /// waits, few enough that whoever asks can still take the rest. 256 unless
@@ -293,10 +363,18 @@ impl PathHelper {
         drop(running.stdin);
         let answers = running.answers.join().unwrap_or_default();
         let _ = running.child.wait();
+        // Few requests are still held (answered ones are let go as they come).
+        let sent: FxHashSet<Oid> = self.sent.iter().map(|job| job.commit).collect();
+        let answered: FxHashSet<Oid> = answers
+            .list
+            .iter()
+            .map(|(oid, _)| *oid)
+            .filter(|oid| sent.contains(oid))
+            .collect();
         let unanswered = self
             .sent
             .iter()
-            .filter(|job| !answers.contains_key(&job.commit))
+            .filter(|job| !answered.contains(&job.commit))
             .copied()
             .collect();
         (answers, unanswered)
@@ -323,15 +401,14 @@ fn read_answers(mut from: impl BufRead, answered: &AtomicUsize) -> Answers {
     let mut answers = Answers::default();
     let mut names = PathNames::default();
     while let Some((oid, answer)) = read_answer(&mut from, &mut names) {
-        answers.insert(oid, answer);
+        answers.push(oid, answer);
         answered.fetch_add(1, Ordering::Relaxed);
     }
     answers
 }
 
 /// One whole answer, or `None` at the end of the stream or on anything unreadable.
-type Answer = (Oid, std::result::Result<Vec<PathChange>, String>);
-fn read_answer(from: &mut impl BufRead, names: &mut PathNames) -> Option<Answer> {
+fn read_answer(from: &mut impl BufRead, names: &mut PathNames) -> Option<(Oid, Answer)> {
     let mut line = Vec::new();
     from.read_until(b'\n', &mut line).ok()?;
     let text = std::str::from_utf8(&line).ok()?.strip_suffix('\n')?;
@@ -476,15 +553,43 @@ mod tests {
         let stream =
             format!("{a} 2\nMsrc/x.rs\0Adocs/a b.md\0{b} !cannot read tree\n{c} 2\nDonly-one\0");
         let answered = AtomicUsize::new(0);
-        let answers = read_answers(stream.as_bytes(), &answered);
+        let mut answers = read_answers(stream.as_bytes(), &answered);
+        assert_eq!(answers.len(), 2);
         assert_eq!(
-            paths(&answers[&a]),
+            paths(&answers.take(&a).unwrap()),
             [('M', "src/x.rs"), ('A', "docs/a b.md")]
         );
-        assert_eq!(answers[&b], Err("cannot read tree".to_string()));
-        assert!(!answers.contains_key(&c), "{answers:?}");
+        assert_eq!(answers.take(&b), Some(Err("cannot read tree".to_string())));
+        assert!(answers.take(&c).is_none(), "{answers:?}");
         assert_eq!(answered.load(Ordering::Relaxed), 2);
         assert!(read_answers(&b"not an answer\n"[..], &answered).is_empty());
+    }
+
+    #[test]
+    fn answers_are_taken_in_order_or_out_of_it_each_once() {
+        let [a, b, c, d] = [1u8, 2, 3, 4].map(|n| Oid::from_bytes(&[n; 20]).unwrap());
+        let answer = |n: usize| {
+            Ok(vec![PathChange {
+                status: 'M',
+                path: format!("f{n}").into(),
+            }])
+        };
+        let mut answers = Answers::default();
+        for (n, oid) in [a, b, c, b, d].into_iter().enumerate() {
+            answers.push(oid, answer(n));
+        }
+        assert_eq!(answers.len(), 5);
+        // In the order they came, then out of it, and a commit answered twice gives
+        // its answers one after the other.
+        assert_eq!(answers.take(&a), Some(answer(0)));
+        assert_eq!(answers.take(&c), Some(answer(2)));
+        assert_eq!(answers.take(&b), Some(answer(1)));
+        assert_eq!(answers.take(&b), Some(answer(3)));
+        assert_eq!(answers.take(&b), None);
+        assert_eq!(answers.take(&a), None);
+        assert_eq!(answers.len(), 1);
+        let left: Vec<Oid> = answers.into_untaken().map(|(oid, _)| oid).collect();
+        assert_eq!(left, [d]);
     }
 
     #[test]

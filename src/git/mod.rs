@@ -490,8 +490,7 @@ impl Repo {
         let helper = helper::PathHelper::start(self, commits.len());
         let (paths, earlier) = self.diff_jobs(commits.len(), &jobs, helper, None, on_progress);
         debug_assert!(earlier.answers.is_empty() && earlier.unanswered.is_empty());
-        let by_helper = paths.iter().filter(|p| p.by_helper).count();
-        (paths.into_iter().map(|p| p.paths).collect(), by_helper)
+        (paths.paths, paths.by_helper)
     }
 
     /// Changed paths of the path-fallback commits of a walked range, asked of `helper`
@@ -524,16 +523,13 @@ impl Repo {
         let running = helper.is_running().then_some(helper);
         let (paths, earlier) =
             self.diff_jobs(jobs.len(), &|i| jobs[i], running, stop.clone(), &mut |_| {});
-        let by_helper = paths.iter().filter(|p| p.by_helper).count() + earlier.answers.len();
-        let mut all: FxHashMap<Oid, Paths> = jobs
-            .iter()
-            .map(|j| j.commit)
-            .zip(paths.into_iter().map(|p| p.paths))
-            .collect();
+        let by_helper = paths.by_helper + earlier.answers.len();
+        let mut all: FxHashMap<Oid, Paths> =
+            jobs.iter().map(|j| j.commit).zip(paths.paths).collect();
         all.extend(
             earlier
                 .answers
-                .into_iter()
+                .into_untaken()
                 .map(|(oid, answer)| (oid, answer.map_err(|e| Box::new(Error::runtime(e))))),
         );
         // Sent during the walk and never answered (the helper died): diffed here.
@@ -550,12 +546,7 @@ impl Repo {
             stop,
             &mut |_| {},
         );
-        all.extend(
-            unanswered
-                .iter()
-                .map(|j| j.commit)
-                .zip(paths.into_iter().map(|p| p.paths)),
-        );
+        all.extend(unanswered.iter().map(|j| j.commit).zip(paths.paths));
         (all, by_helper)
     }
 
@@ -570,22 +561,24 @@ impl Repo {
         mut helper: Option<helper::PathHelper>,
         stop: Option<Arc<PathRules>>,
         on_progress: &mut dyn FnMut(usize),
-    ) -> (Vec<Diffed>, Earlier) {
+    ) -> (Diffed, Earlier) {
         let objects = match self.objects() {
             Ok(objects) => objects,
             Err(e) => {
                 let message = e.to_string();
-                let failed = (0..count).map(|_| Diffed {
-                    paths: Err(Box::new(Error::runtime(message.clone()))),
-                    by_helper: false,
-                });
-                return (failed.collect(), Earlier::default());
+                let failed = (0..count).map(|_| Err(Box::new(Error::runtime(message.clone()))));
+                let failed = Diffed {
+                    paths: failed.collect(),
+                    by_helper: 0,
+                };
+                return (failed, Earlier::default());
             }
         };
         let before = helper
             .as_ref()
             .map_or(0, |h| h.answered() + h.outstanding());
-        let mut results: Vec<Diffed> = Vec::with_capacity(count);
+        let mut results: Vec<Paths> = Vec::with_capacity(count);
+        let mut by_helper = 0;
         let mut cache = TreeCache::stopping_at(stop);
         // Jobs `..low` are done here, jobs `high..` are the helper's.
         let (mut low, mut high) = (0, count);
@@ -609,12 +602,10 @@ impl Repo {
                 on_progress(low);
             }
             if low < high {
-                results.push(Diffed {
-                    paths: self
-                        .diff_job(&objects, &job_at(low), &mut cache)
+                results.push(
+                    self.diff_job(&objects, &job_at(low), &mut cache)
                         .map_err(Box::new),
-                    by_helper: false,
-                });
+                );
                 low += 1;
             }
         }
@@ -626,21 +617,15 @@ impl Repo {
         // Oldest first, as the helper went: what it did not answer is diffed here.
         // Written in place: a second list of the helper's half was 17 MiB at a
         // million commits, at the top of the phase.
-        results.resize_with(count, || Diffed {
-            paths: Ok(Vec::new()),
-            by_helper: false,
-        });
+        results.resize_with(count, || Ok(Vec::new()));
         for (i, slot) in results.iter_mut().enumerate().skip(high).rev() {
             let job = &job_at(i);
-            *slot = match answers.remove(&job.commit) {
-                Some(answer) => Diffed {
-                    paths: answer.map_err(|e| Box::new(Error::runtime(e))),
-                    by_helper: true,
-                },
-                None => Diffed {
-                    paths: self.diff_job(&objects, job, &mut cache).map_err(Box::new),
-                    by_helper: false,
-                },
+            *slot = match answers.take(&job.commit) {
+                Some(answer) => {
+                    by_helper += 1;
+                    answer.map_err(|e| Box::new(Error::runtime(e)))
+                }
+                None => self.diff_job(&objects, job, &mut cache).map_err(Box::new),
             };
         }
         on_progress(count);
@@ -657,7 +642,10 @@ impl Repo {
                 .collect()
         };
         (
-            results,
+            Diffed {
+                paths: results,
+                by_helper,
+            },
             Earlier {
                 answers,
                 unanswered,
@@ -916,10 +904,10 @@ struct TreeCache<'r> {
     stopped: bool,
 }
 
-/// One diff's result, and whether the helper process computed it.
+/// Each job's result, in order, and how many of them the helper process computed.
 struct Diffed {
-    paths: Paths,
-    by_helper: bool,
+    paths: Vec<Paths>,
+    by_helper: usize,
 }
 
 /// What became of requests made of a helper before `diff_jobs` took it over.
