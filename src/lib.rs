@@ -171,7 +171,7 @@ struct RangeData<C = Vec<Change>> {
     /// (`plan`) and the risk engine can find something in it (`risk::MessageFilter`).
     messages: Vec<Option<Box<str>>>,
     /// Each commit's changed paths, when asked for (`plan`: the risk engine's evidence).
-    paths: Option<Vec<git::Paths>>,
+    paths: Option<git::PathLists>,
     /// Files, insertions and deletions between the range's ends, with the paths.
     totals: Option<Result<git::DiffTotals>>,
     warnings: Vec<String>,
@@ -349,7 +349,10 @@ fn read_range(
     };
     let mut changes = classifier.by_paths(settled, |i| {
         let paths = match &paths {
-            Some(all) => all[i].as_ref().ok(),
+            Some(all) => {
+                let paths = all.get(i)?.ok()?;
+                return Some(paths.iter().map(|p| p.path.to_string()).collect());
+            }
             None => fallback.get(&commits.oid(i)).and_then(|p| p.as_ref().ok()),
         };
         paths.map(|p| p.iter().map(|p| p.path.to_string()).collect())
@@ -788,27 +791,16 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     // Shared from here: the risk engine's evidence (`risk::CommitRef`), the commits'
     // paths and the plan's scope hold the same changes.
     let changes = std::mem::take(&mut range.changes);
-    let results = range.paths.take().unwrap_or_default();
-    let mut commit_paths = Vec::with_capacity(range.commits);
-    // Distinct paths only: a long range touches the same files again and again.
-    let mut distinct_paths = rustc_hash::FxHashSet::default();
-    let mut unreadable = Vec::new();
-    for (change, result) in changes.iter().zip(results) {
-        match result {
-            Ok(paths) => {
-                for p in &paths {
-                    if !distinct_paths.contains(&p.path) {
-                        distinct_paths.insert(p.path.clone());
-                    }
-                }
-                commit_paths.push(risk::CommitPaths {
-                    change: change.clone(),
-                    paths,
-                });
-            }
-            Err(e) => unreadable.push((change.id(), e)),
-        }
-    }
+    // Index for index with the changes.
+    let paths = range
+        .paths
+        .take()
+        .unwrap_or_else(|| git::PathLists::with_len(changes.len()));
+    let unreadable: Vec<(&str, &Error)> = changes
+        .iter()
+        .enumerate()
+        .filter_map(|(i, change)| Some((change.id(), paths.get(i)?.err()?)))
+        .collect();
     // A treeless partial clone fails every commit: one warning, not one per commit.
     if unreadable.len() <= UNREADABLE_LISTED {
         for (id, e) in &unreadable {
@@ -829,8 +821,8 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         ));
     }
     drop(unreadable);
-    let all_paths: Vec<String> = distinct_paths.iter().map(|p| p.to_string()).collect();
-    drop(distinct_paths);
+    // Distinct paths only: a long range touches the same files again and again.
+    let all_paths: Vec<String> = paths.names().iter().map(|p| p.to_string()).collect();
     let totals = match range.totals.take().unwrap_or_else(|| {
         ws.repo
             .diff_totals(range.from.as_ref().map(|f| f.1), range.to.1)
@@ -861,7 +853,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
 
     let schedule = schedule::build(release_date, now.date_naive(), &ws.config.schedule);
     warnings.extend(schedule.warnings.iter().cloned());
-    let texts = read_risk_texts(&ws, &range, &commit_paths, &mut warnings);
+    let texts = read_risk_texts(&ws, &range, &changes, &paths, &mut warnings);
     // The reading is done (migration files, lockfiles, files searched for flags): a
     // fresh handle lets go of the pack index those reads touched
     // (`git::Repo::reopen`), before the risk engine and the documents.
@@ -897,7 +889,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
     let assessment = risk::assess(
         &risk::RiskInput {
             changes: &changes,
-            commit_paths: &commit_paths,
+            paths: &paths,
             totals: &files.totals,
             texts: &texts,
             labels: &labels,
@@ -909,7 +901,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
         &ws.config.risk,
     );
     // The per-commit inputs of the risk engine are the bulk of a long range's memory.
-    drop((messages, texts, commit_paths));
+    drop((messages, texts, paths));
     let commit_count = range.commits;
     phase.set(commit_count as u64);
     phase.finish();
@@ -1207,13 +1199,14 @@ const UNREADABLE_LISTED: usize = 5;
 fn read_risk_texts(
     ws: &Workspace,
     range: &RangeData,
-    commit_paths: &[risk::CommitPaths],
+    changes: &[commits::Change],
+    paths: &git::PathLists,
     warnings: &mut Vec<String>,
 ) -> risk::FileTexts {
     let repo = &ws.repo;
     let to = range.to.1;
     let from = range.from.as_ref().map(|f| f.1);
-    let requests = risk::content_requests(commit_paths, &ws.config.risk);
+    let requests = risk::content_requests(changes, paths, &ws.config.risk);
     let mut texts = risk::FileTexts::default();
     let at_end = repo.snapshot(to);
     let at_start = from.and_then(|f| repo.snapshot(f));
@@ -1232,11 +1225,11 @@ fn read_risk_texts(
     }
     let flags = &ws.config.deploy.flags;
     if !flags.is_empty() {
-        let changed: std::collections::BTreeSet<&str> = commit_paths
-            .iter()
-            .flat_map(|cp| cp.paths.iter())
+        let changed: std::collections::BTreeSet<&str> = (0..paths.len())
+            .filter_map(|i| paths.get(i)?.ok())
+            .flat_map(|list| list.iter())
             .filter(|p| p.status != 'D')
-            .map(|p| &*p.path)
+            .map(|p| p.path)
             .collect();
         if changed.len() > FLAG_SCAN_LIMIT {
             warnings.push(format!(

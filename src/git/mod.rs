@@ -20,6 +20,9 @@ use crate::error::{Context, Error, Result};
 pub mod helper;
 mod object;
 mod pack;
+mod paths;
+
+pub use paths::{PathLists, PathRef, PathsOf};
 mod totals;
 pub mod walk;
 
@@ -482,7 +485,7 @@ impl Repo {
         &self,
         commits: &Commits,
         on_progress: &mut dyn FnMut(usize),
-    ) -> (Vec<Paths>, usize) {
+    ) -> (PathLists, usize) {
         // Each job made when it is diffed or sent: made up front, they were 60 MiB
         // at a million commits.
         let tree_of = |oid: &Oid| commits.tree_of(oid);
@@ -524,8 +527,11 @@ impl Repo {
         let (paths, earlier) =
             self.diff_jobs(jobs.len(), &|i| jobs[i], running, stop.clone(), &mut |_| {});
         let by_helper = paths.by_helper + earlier.answers.len();
-        let mut all: FxHashMap<Oid, Paths> =
-            jobs.iter().map(|j| j.commit).zip(paths.paths).collect();
+        let mut all: FxHashMap<Oid, Paths> = jobs
+            .iter()
+            .enumerate()
+            .map(|(i, j)| (j.commit, paths.paths.to_paths(i)))
+            .collect();
         all.extend(
             earlier
                 .answers
@@ -546,7 +552,12 @@ impl Repo {
             stop,
             &mut |_| {},
         );
-        all.extend(unanswered.iter().map(|j| j.commit).zip(paths.paths));
+        all.extend(
+            unanswered
+                .iter()
+                .enumerate()
+                .map(|(i, j)| (j.commit, paths.paths.to_paths(i))),
+        );
         (all, by_helper)
     }
 
@@ -566,9 +577,12 @@ impl Repo {
             Ok(objects) => objects,
             Err(e) => {
                 let message = e.to_string();
-                let failed = (0..count).map(|_| Err(Box::new(Error::runtime(message.clone()))));
+                let mut paths = PathLists::with_len(count);
+                for i in 0..count {
+                    paths.set(i, Err(Box::new(Error::runtime(message.clone()))));
+                }
                 let failed = Diffed {
-                    paths: failed.collect(),
+                    paths,
                     by_helper: 0,
                 };
                 return (failed, Earlier::default());
@@ -577,7 +591,7 @@ impl Repo {
         let before = helper
             .as_ref()
             .map_or(0, |h| h.answered() + h.outstanding());
-        let mut results: Vec<Paths> = Vec::with_capacity(count);
+        let mut results = PathLists::with_len(count);
         let mut by_helper = 0;
         let mut cache = TreeCache::stopping_at(stop);
         // Jobs `..low` are done here, jobs `high..` are the helper's.
@@ -602,7 +616,8 @@ impl Repo {
                 on_progress(low);
             }
             if low < high {
-                results.push(
+                results.set(
+                    low,
                     self.diff_job(&objects, &job_at(low), &mut cache)
                         .map_err(Box::new),
                 );
@@ -615,19 +630,18 @@ impl Repo {
             None => Default::default(),
         };
         // Oldest first, as the helper went: what it did not answer is diffed here.
-        // Written in place: a second list of the helper's half was 17 MiB at a
-        // million commits, at the top of the phase.
-        results.resize_with(count, || Ok(Vec::new()));
-        for (i, slot) in results.iter_mut().enumerate().skip(high).rev() {
+        for i in (high..count).rev() {
             let job = &job_at(i);
-            *slot = match answers.take(&job.commit) {
+            let paths = match answers.take(&job.commit) {
                 Some(answer) => {
                     by_helper += 1;
                     answer.map_err(|e| Box::new(Error::runtime(e)))
                 }
                 None => self.diff_job(&objects, job, &mut cache).map_err(Box::new),
             };
+            results.set(i, paths);
         }
+        results.shrink();
         on_progress(count);
         // Requests from before these jobs that were not answered (the helper died),
         // unless asked again here; usually there are none to sort out.
@@ -906,7 +920,7 @@ struct TreeCache<'r> {
 
 /// Each job's result, in order, and how many of them the helper process computed.
 struct Diffed {
-    paths: Vec<Paths>,
+    paths: PathLists,
     by_helper: usize,
 }
 
@@ -1559,13 +1573,14 @@ mod diff_tests {
             walked.iter().map(|c| c.oid).collect::<Vec<_>>(),
             newest_first
         );
-        let many: Vec<Vec<(char, String)>> = repo
-            .changed_paths_many(&walked, &mut |_| {})
-            .0
-            .into_iter()
-            .map(|r| {
-                r.unwrap()
-                    .into_iter()
+        let lists = repo.changed_paths_many(&walked, &mut |_| {}).0;
+        let many: Vec<Vec<(char, String)>> = (0..lists.len())
+            .map(|i| {
+                lists
+                    .get(i)
+                    .unwrap()
+                    .unwrap()
+                    .iter()
                     .map(|c| (c.status, c.path.to_string()))
                     .collect()
             })

@@ -486,8 +486,8 @@ mod signals_object_tests {
     use minijinja::value::Value;
 
     use crate::commits::{Category, Change, ChangeFields};
-    use crate::git::{DiffTotals, PathChange};
-    use crate::risk::{self, CommitPaths, FileTexts, RiskConfig, RiskInput, Signals};
+    use crate::git::{DiffTotals, PathChange, PathLists};
+    use crate::risk::{self, FileTexts, RiskConfig, RiskInput, Signals};
 
     fn change(n: usize, kind: &str, category: Category) -> Change {
         let summary: Arc<str> = format!("{kind}: change {n}").into();
@@ -522,26 +522,26 @@ mod signals_object_tests {
             change(4, "wip", Category::Unclassified),
             change(5, "chore", Category::Reverted),
         ];
-        let paths = |n: usize, list: &[&str]| CommitPaths {
-            change: changes[n - 1].clone(),
-            paths: list
+        let paths = |list: &[&str]| {
+            Ok(list
                 .iter()
                 .map(|p| PathChange {
                     status: 'M',
                     path: (*p).into(),
                 })
-                .collect(),
+                .collect())
         };
-        let commit_paths = vec![
-            paths(1, &["src/api.rs", "Dockerfile"]),
-            paths(2, &["src/auth/login.rs", "migrations/0002_users.sql"]),
-            paths(3, &[".github/workflows/ci.yml"]),
-            paths(4, &["Cargo.lock"]),
-        ];
+        let commit_paths = PathLists::from(vec![
+            paths(&["src/api.rs", "Dockerfile"]),
+            paths(&["src/auth/login.rs", "migrations/0002_users.sql"]),
+            paths(&[".github/workflows/ci.yml"]),
+            paths(&["Cargo.lock"]),
+            paths(&[]),
+        ]);
         risk::assess(
             &RiskInput {
                 changes: &changes,
-                commit_paths: &commit_paths,
+                paths: &commit_paths,
                 totals: &DiffTotals {
                     files: 6,
                     insertions: 40,

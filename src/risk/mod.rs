@@ -18,7 +18,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::commits::Change;
-use crate::git::{DiffTotals, PathChange};
+use crate::git::{DiffTotals, PathLists, PathsOf};
 
 pub use config::{
     DeployConfig, DeployThresholds, FlagConfig, ProbabilityPercents, RiskConfig, RiskPaths,
@@ -30,20 +30,6 @@ pub use signals::{
     Signals,
 };
 pub use strategy::{choose_strategy, StrategyFacts, StrategyOption};
-
-/// The paths one commit changed, as the risk engine sees them, with the commit's
-/// change (shared with the plan's scope).
-#[derive(Debug, Clone)]
-pub struct CommitPaths {
-    pub change: Change,
-    pub paths: Vec<PathChange>,
-}
-
-impl CommitPaths {
-    pub fn id(&self) -> &str {
-        self.change.id()
-    }
-}
 
 /// A commit a risk names, written as its full id: shared with the commit's change
 /// where the range has it (a long range names hundreds of thousands), else the id
@@ -106,7 +92,8 @@ pub struct FileTexts {
 pub struct RiskInput<'a> {
     /// Shared with the plan's scope: the commits the engine names are these.
     pub changes: &'a [Change],
-    pub commit_paths: &'a [CommitPaths],
+    /// The paths each of `changes` changed, index for index.
+    pub paths: &'a PathLists,
     pub totals: &'a DiffTotals,
     pub texts: &'a FileTexts,
     /// Pull request labels by commit id (empty until pull requests are read).
@@ -122,7 +109,16 @@ pub struct RiskInput<'a> {
     pub labelled: &'a [LabelledPullRequest],
 }
 
-impl RiskInput<'_> {
+impl<'a> RiskInput<'a> {
+    /// Each change whose paths could be read, with them.
+    pub(crate) fn commit_paths(&self) -> impl Iterator<Item = (&'a Change, PathsOf<'a>)> + 'a {
+        let paths = self.paths;
+        self.changes
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, change)| Some((change, paths.get(i)?.ok()?)))
+    }
+
     /// What the engine searches for `change`: its whole message when listed.
     fn message<'c>(&'c self, change: &'c Change) -> &'c str {
         match self.messages.get(change.id()) {
@@ -522,7 +518,7 @@ mod tests {
         let advisories = |filtered: bool| {
             let input = RiskInput {
                 changes: std::slice::from_ref(&change),
-                commit_paths: &[],
+                paths: &crate::git::PathLists::with_len(1),
                 totals: &DiffTotals::default(),
                 texts: &FileTexts::default(),
                 labels: &BTreeMap::new(),

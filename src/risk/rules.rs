@@ -4,12 +4,10 @@
 
 use regex::Regex;
 
-use rustc_hash::FxHashMap;
-
 use super::signals::{ships, CommitRef, PathHit, Signals};
 use super::{
-    severity, CommitId, CommitPaths, GoNoGo, Impact, Level, Probability, ProbabilityLevel, Risk,
-    RiskConfig, RiskInput,
+    severity, CommitId, GoNoGo, Impact, Level, Probability, ProbabilityLevel, Risk, RiskConfig,
+    RiskInput,
 };
 use crate::config::glob_set;
 
@@ -646,13 +644,6 @@ pub fn builtin(s: &Signals, config: &RiskConfig) -> Vec<Risk> {
 /// every matcher the rule gives.
 pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
     let mut risks = Vec::new();
-    // By id, once: looking each change's paths up in the list was quadratic.
-    let paths_of: FxHashMap<&str, &CommitPaths> =
-        if config.rules.iter().any(|r| !r.matcher.paths.is_empty()) {
-            input.commit_paths.iter().map(|cp| (cp.id(), cp)).collect()
-        } else {
-            FxHashMap::default()
-        };
     for rule in &config.rules {
         let m = &rule.matcher;
         let paths = glob_set("", &m.paths).ok();
@@ -660,15 +651,14 @@ pub fn custom(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
         let mut evidence = Evidence::new(config.evidence_cap);
         let mut commits = Vec::new();
         let mut files = Vec::new();
-        for change in input.changes.iter().filter(|c| ships(c)) {
+        for (i, change) in input.changes.iter().enumerate().filter(|(_, c)| ships(c)) {
             let mut matched_files = Vec::new();
             if !m.paths.is_empty() {
                 let Some(set) = &paths else { continue };
-                if let Some(cp) = paths_of.get(change.id()) {
-                    matched_files = cp
-                        .paths
+                if let Some(Ok(changed)) = input.paths.get(i) {
+                    matched_files = changed
                         .iter()
-                        .filter(|p| set.is_match(&*p.path))
+                        .filter(|p| set.is_match(p.path))
                         .map(|p| p.path.to_string())
                         .collect();
                 }
@@ -779,10 +769,9 @@ pub fn labelled(input: &RiskInput<'_>, config: &RiskConfig) -> Vec<Risk> {
                     .map(|c| CommitRef::of(c).line()),
             );
             let files = input
-                .commit_paths
-                .iter()
-                .filter(|cp| pr.commits.iter().any(|id| id == cp.id()))
-                .flat_map(|cp| cp.paths.iter().map(|p| p.path.to_string()))
+                .commit_paths()
+                .filter(|(c, _)| pr.commits.iter().any(|id| id == c.id()))
+                .flat_map(|(_, paths)| paths.iter().map(|p| p.path.to_string()))
                 .collect();
             let draft = Draft {
                 key: "label",
@@ -828,8 +817,8 @@ pub(super) mod tests {
     use std::collections::BTreeMap;
 
     use crate::commits::{Category, Change, ChangeFields};
-    use crate::git::{DiffTotals, PathChange};
-    use crate::risk::{CommitPaths, FileTexts, RuleConfig, RuleMatch};
+    use crate::git::{DiffTotals, PathChange, PathLists};
+    use crate::risk::{FileTexts, RuleConfig, RuleMatch};
 
     pub(crate) fn change(id: &str, summary: &str, category: Category) -> Change {
         fields(id, summary, category).into()
@@ -862,22 +851,16 @@ pub(super) mod tests {
             change("aaaaaaa1", "feat: new billing page", Category::Features),
             change("bbbbbbb2", "fix: billing rounding", Category::Fixes),
         ];
-        let commit_paths = vec![
-            CommitPaths {
-                change: changes[0].clone(),
-                paths: vec![PathChange {
-                    status: 'A',
-                    path: "src/billing/page.rs".into(),
-                }],
-            },
-            CommitPaths {
-                change: changes[1].clone(),
-                paths: vec![PathChange {
-                    status: 'M',
-                    path: "src/billing/round.rs".into(),
-                }],
-            },
-        ];
+        let commit_paths = PathLists::from(vec![
+            Ok(vec![PathChange {
+                status: 'A',
+                path: "src/billing/page.rs".into(),
+            }]),
+            Ok(vec![PathChange {
+                status: 'M',
+                path: "src/billing/round.rs".into(),
+            }]),
+        ]);
         let mut labels = BTreeMap::new();
         labels.insert("bbbbbbb2".to_string(), vec!["risky".to_string()]);
         let messages = BTreeMap::new();
@@ -885,7 +868,7 @@ pub(super) mod tests {
         let totals = DiffTotals::default();
         let input = RiskInput {
             changes: &changes,
-            commit_paths: &commit_paths,
+            paths: &commit_paths,
             totals: &totals,
             texts: &texts,
             labels: &labels,

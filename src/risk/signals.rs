@@ -12,9 +12,10 @@ use serde::Serialize;
 
 use super::lockfile::{self, EntryChange};
 use super::sql::{self, Finding};
-use super::{CommitPaths, FlagConfig, RiskConfig, RiskInput};
+use super::{FlagConfig, RiskConfig, RiskInput};
 use crate::commits::{Category, Change};
 use crate::config::glob_set;
+use crate::git::{PathLists, PathsOf};
 
 /// A commit named as evidence: the change itself, shared, read as its id, short id,
 /// summary and pull request. A long range names hundreds of thousands (a million
@@ -205,10 +206,15 @@ pub(super) fn ships(change: &Change) -> bool {
 }
 
 /// The changed paths of the commits that ship, in the order of the commit paths.
-type Shipping<'c> = Vec<&'c CommitPaths>;
+type Shipping<'c> = Vec<(&'c Change, PathsOf<'c>)>;
 
-fn shipping(commit_paths: &[CommitPaths]) -> Shipping<'_> {
-    commit_paths.iter().filter(|cp| ships(&cp.change)).collect()
+fn shipping<'c>(changes: &'c [Change], paths: &'c PathLists) -> Shipping<'c> {
+    changes
+        .iter()
+        .enumerate()
+        .filter(|(_, change)| ships(change))
+        .filter_map(|(i, change)| Some((change, paths.get(i)?.ok()?)))
+        .collect()
 }
 
 /// Paths matching `is_hit`, with the shipping commits that changed them.
@@ -222,10 +228,9 @@ fn path_hits<'c>(shipping: &Shipping<'c>, is_hit: impl Fn(&str) -> bool) -> Vec<
     // The status in the oldest commit that touched each path.
     let mut first_status: BTreeMap<String, char> = BTreeMap::new();
     // commit_paths is newest first: the first status seen is the final one.
-    for &cp in shipping {
-        let change = &cp.change;
-        for pc in &cp.paths {
-            if !is_hit(&pc.path) {
+    for (change, paths) in shipping {
+        for pc in paths.iter() {
+            if !is_hit(pc.path) {
                 continue;
             }
             let hit = hits.entry(pc.path.to_string()).or_insert_with(|| PathHit {
@@ -249,9 +254,13 @@ fn path_hits<'c>(shipping: &Shipping<'c>, is_hit: impl Fn(&str) -> bool) -> Vec<
 }
 
 /// Which files the engine needs read, so the edge reads nothing else.
-pub fn content_requests(commit_paths: &[CommitPaths], config: &RiskConfig) -> ContentRequests {
+pub fn content_requests(
+    changes: &[Change],
+    paths: &PathLists,
+    config: &RiskConfig,
+) -> ContentRequests {
     let globs = Globs::new(config);
-    let shipping = shipping(commit_paths);
+    let shipping = shipping(changes, paths);
     let migrations = path_hits(&shipping, |p| globs.is_migration(p))
         .into_iter()
         .filter(|h| h.status != 'D')
@@ -302,7 +311,7 @@ static ADVISORY: LazyLock<Regex> = LazyLock::new(|| {
 /// Computes every signal from the input. Never fails: odd data yields fewer signals.
 pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
     let globs = Globs::new(config);
-    let shipping = shipping(input.commit_paths);
+    let shipping = shipping(input.changes, input.paths);
     let live: Vec<&Change> = input.changes.iter().filter(|c| ships(c)).collect();
     let refs = |pred: &dyn Fn(&Change) -> bool| -> Vec<CommitRef> {
         live.iter()
@@ -312,8 +321,8 @@ pub fn collect(input: &RiskInput<'_>, config: &RiskConfig) -> Signals {
     };
 
     let mut areas: BTreeSet<&str> = BTreeSet::new();
-    for cp in &shipping {
-        for pc in &cp.paths {
+    for (_, paths) in &shipping {
+        for pc in paths.iter() {
             areas.insert(match pc.path.split_once('/') {
                 Some((top, _)) => top,
                 None => "(root)",
@@ -548,25 +557,23 @@ mod tests {
             status,
             path: path.into(),
         };
-        let paths = vec![
-            CommitPaths {
-                change: change("b"),
-                paths: vec![pc('D', "db/migrations/old.sql"), pc('M', "Cargo.lock")],
-            },
-            CommitPaths {
-                change: change("a"),
-                paths: vec![
-                    pc('A', "db/migrations/new.sql"),
-                    pc('A', "db/migrations/old.sql"),
-                    pc('M', "yarn.lock"),
-                    pc('M', "src/main.rs"),
-                ],
-            },
-        ];
-        let req = content_requests(&paths, &RiskConfig::default());
+        let changes = vec![change("b"), change("a")];
+        let paths = PathLists::from(vec![
+            Ok(vec![
+                pc('D', "db/migrations/old.sql"),
+                pc('M', "Cargo.lock"),
+            ]),
+            Ok(vec![
+                pc('A', "db/migrations/new.sql"),
+                pc('A', "db/migrations/old.sql"),
+                pc('M', "yarn.lock"),
+                pc('M', "src/main.rs"),
+            ]),
+        ]);
+        let req = content_requests(&changes, &paths, &RiskConfig::default());
         // old.sql was added and deleted again: it never ships, so it is not read.
         assert_eq!(req.migrations, vec!["db/migrations/new.sql"]);
-        let shipping = shipping(&paths);
+        let shipping = shipping(&changes, &paths);
         let globs = Globs::new(&RiskConfig::default());
         let hits = path_hits(&shipping, |p| globs.is_migration(p));
         assert_eq!(hits.len(), 1, "{hits:?}");
