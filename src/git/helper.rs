@@ -28,7 +28,7 @@ use std::thread::JoinHandle;
 use git2::Oid;
 use rustc_hash::{FxHashMap, FxHashSet};
 
-use super::{job, DiffJob, Parent, PathChange, PathNames, PathRules, Repo, TreeCache};
+use super::{job, DiffJob, Parent, PathChange, PathLists, PathNames, PathRules, Repo, TreeCache};
 use crate::error::{Error, Result};
 
 /// The hidden subcommand the helper runs as.
@@ -62,12 +62,15 @@ fn min_requests() -> Option<usize> {
 pub type Answer = std::result::Result<Vec<PathChange>, String>;
 
 /// Answers from the helper, by commit, in the order they came (the order the
-/// requests were sent, which is the order they are taken in). A list, not a map:
-/// a million-commit `plan` has the helper answer half a million, and a map of them
-/// was 50 MiB at the top of reading the changed paths (BENCHMARKS.md).
+/// requests were sent, which is the order they are taken in). A list, not a map,
+/// and the paths packed as they come (`PathLists`): a million-commit `plan` has the
+/// helper answer half a million, and a map of lists of paths was 100 MiB at the
+/// top of reading them (BENCHMARKS.md).
 #[derive(Debug, Default)]
 pub struct Answers {
-    list: Vec<(Oid, Option<Answer>)>,
+    ids: Vec<Oid>,
+    paths: PathLists,
+    taken: Vec<bool>,
     /// Where `take` looks first.
     next: usize,
     /// Each answer's place by commit, made only if one is asked for out of order.
@@ -78,41 +81,41 @@ pub struct Answers {
 
 impl Answers {
     fn push(&mut self, oid: Oid, answer: Answer) {
-        self.list.push((oid, Some(answer)));
+        self.ids.push(oid);
+        self.paths
+            .push(answer.map_err(|e| Box::new(crate::error::Error::runtime(e))));
+        self.taken.push(false);
         self.left += 1;
     }
 
     /// The answer for `oid`, if one came and was not taken yet. A commit answered
     /// twice gives its first answer first.
     pub fn take(&mut self, oid: &Oid) -> Option<Answer> {
-        while self.list.get(self.next).is_some_and(|(_, a)| a.is_none()) {
+        while self.taken.get(self.next) == Some(&true) {
             self.next += 1;
         }
-        if let Some((id, answer)) = self.list.get_mut(self.next) {
-            if id == oid && answer.is_some() {
-                self.next += 1;
-                self.left -= 1;
-                return answer.take();
-            }
-        }
-        let list = &self.list;
-        let index = self.index.get_or_insert_with(|| {
-            let mut index = FxHashMap::default();
-            for (at, (id, _)) in list.iter().enumerate().rev() {
-                index.insert(*id, at);
-            }
-            index
-        });
-        // The first answer not taken: later duplicates wait for a later ask.
-        let mut at = *index.get(oid)?;
-        while let Some((id, answer)) = self.list.get_mut(at) {
-            if id == oid && answer.is_some() {
-                self.left -= 1;
-                return answer.take();
-            }
-            at += 1;
-        }
-        None
+        let at = if self.ids.get(self.next) == Some(oid) {
+            self.next
+        } else {
+            let ids = &self.ids;
+            let index = self.index.get_or_insert_with(|| {
+                let mut index = FxHashMap::default();
+                for (at, id) in ids.iter().enumerate().rev() {
+                    index.insert(*id, at);
+                }
+                index
+            });
+            // The first answer not taken: later duplicates wait for a later ask.
+            let first = *index.get(oid)?;
+            (first..self.ids.len()).find(|&at| self.ids[at] == *oid && !self.taken[at])?
+        };
+        self.taken[at] = true;
+        self.left -= 1;
+        Some(self.answer(at))
+    }
+
+    fn answer(&self, at: usize) -> Answer {
+        self.paths.to_paths(at).map_err(|e| e.to_string())
     }
 
     pub fn len(&self) -> usize {
@@ -123,11 +126,15 @@ impl Answers {
         self.left == 0
     }
 
+    /// The commits answered, taken or not, in the order they came.
+    fn came(&self) -> impl Iterator<Item = &Oid> {
+        self.ids.iter()
+    }
+
     /// The answers not taken, in the order they came.
     pub fn into_untaken(self) -> impl Iterator<Item = (Oid, Answer)> {
-        self.list
-            .into_iter()
-            .filter_map(|(oid, answer)| Some((oid, answer?)))
+        (0..self.ids.len())
+            .filter_map(move |at| (!self.taken[at]).then(|| (self.ids[at], self.answer(at))))
     }
 }
 
@@ -366,9 +373,8 @@ impl PathHelper {
         // Few requests are still held (answered ones are let go as they come).
         let sent: FxHashSet<Oid> = self.sent.iter().map(|job| job.commit).collect();
         let answered: FxHashSet<Oid> = answers
-            .list
-            .iter()
-            .map(|(oid, _)| *oid)
+            .came()
+            .copied()
             .filter(|oid| sent.contains(oid))
             .collect();
         let unanswered = self

@@ -70,6 +70,12 @@ impl PathLists {
         self.spans.is_empty()
     }
 
+    /// Adds a commit after the last, with its paths.
+    pub fn push(&mut self, paths: Result<Vec<PathChange>, Box<Error>>) {
+        self.spans.push(Span::default());
+        self.set(self.spans.len() - 1, paths);
+    }
+
     /// Sets commit `i`'s paths (or why they could not be read). Each commit is set
     /// once: setting one again leaves its earlier paths unused in the list.
     pub fn set(&mut self, i: usize, paths: Result<Vec<PathChange>, Box<Error>>) {
