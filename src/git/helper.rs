@@ -133,8 +133,12 @@ impl Answers {
 
     /// The answers not taken, in the order they came.
     pub fn into_untaken(self) -> impl Iterator<Item = (Oid, Answer)> {
-        (0..self.ids.len())
-            .filter_map(move |at| (!self.taken[at]).then(|| (self.ids[at], self.answer(at))))
+        let Answers {
+            ids, paths, taken, ..
+        } = self;
+        (0..ids.len())
+            .filter(move |&at| !taken[at])
+            .map(move |at| (ids[at], paths.to_paths(at).map_err(|e| e.to_string())))
     }
 }
 
