@@ -500,7 +500,7 @@ fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<Ou
             out.push_str(&format!("# Changes {from}..{}\n", range.to.0));
             if !scope.breaking.is_empty() {
                 out.push_str("\n## Breaking changes\n\n");
-                for c in &scope.breaking {
+                for c in scope.breaking.iter() {
                     out.push_str(&format!("- {} ({})\n", c.summary(), c.short_id()));
                 }
             }
@@ -510,7 +510,7 @@ fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<Ou
                     section.title,
                     section.changes.len()
                 ));
-                for c in &section.changes {
+                for c in section.changes.iter() {
                     out.push_str(&format!("- {} ({})\n", c.summary(), c.short_id()));
                 }
             }

@@ -13,6 +13,7 @@ use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::Serialize;
+use std::sync::Arc;
 
 use crate::commits::{Bump, Category, Change};
 use crate::git::DiffTotals;
@@ -51,7 +52,7 @@ pub struct Section {
     pub category: Category,
     pub title: String,
     #[serde(serialize_with = "render::shared_changes")]
-    pub changes: Vec<Change>,
+    pub changes: Arc<[Change]>,
 }
 
 /// The classified changes of the range. Sections and `breaking` share the
@@ -62,10 +63,10 @@ pub struct Section {
 pub struct Scope {
     /// Every commit of the range, newest first.
     #[serde(serialize_with = "render::shared_changes")]
-    pub changes: Vec<Change>,
+    pub changes: Arc<[Change]>,
     /// Breaking changes (any category), listed first in documents.
     #[serde(serialize_with = "render::shared_changes")]
-    pub breaking: Vec<Change>,
+    pub breaking: Arc<[Change]>,
     /// Non-empty categories in document order.
     pub sections: Vec<Section>,
     /// Commits per category name, every built-in category present.
@@ -165,13 +166,13 @@ impl Scope {
                 Section {
                     title: category.title(),
                     category,
-                    changes,
+                    changes: changes.into(),
                 }
             })
             .collect();
         Scope {
-            changes,
-            breaking,
+            changes: changes.into(),
+            breaking: breaking.into(),
             sections,
             counts,
         }

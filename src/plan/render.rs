@@ -185,19 +185,52 @@ impl Object for Change {
 /// million-commit plan's lists made two million template values before the first
 /// line was rendered.
 pub(super) fn shared_changes<S: Serializer>(
-    changes: &[Change],
+    changes: &Arc<[Change]>,
     serializer: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     if minijinja::value::serializing_for_value() {
-        Value::from_object(ChangeList(changes.to_vec())).serialize(serializer)
+        Value::from_object(ChangeList(Arc::clone(changes))).serialize(serializer)
     } else {
         changes.serialize(serializer)
     }
 }
 
+/// `serialize_with` for a risk's commits: a list of id strings for JSON; for
+/// templates, the shared list itself, each id made a value when read. Converted up
+/// front, a million-commit plan's risks made 600,000 values (50 MiB) that the
+/// documents only count.
+pub fn commit_ids<S: Serializer>(
+    ids: &Arc<[crate::risk::CommitId]>,
+    serializer: S,
+) -> std::result::Result<S::Ok, S::Error> {
+    if minijinja::value::serializing_for_value() {
+        Value::from_object(CommitIdList(Arc::clone(ids))).serialize(serializer)
+    } else {
+        ids.serialize(serializer)
+    }
+}
+
+/// A risk's commits as templates see them: a sequence of id strings.
+#[derive(Debug)]
+struct CommitIdList(Arc<[crate::risk::CommitId]>);
+
+impl Object for CommitIdList {
+    fn repr(self: &Arc<Self>) -> ObjectRepr {
+        ObjectRepr::Seq
+    }
+
+    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
+        Some(Value::from(self.0.get(key.as_usize()?)?.as_str()))
+    }
+
+    fn enumerate(self: &Arc<Self>) -> Enumerator {
+        Enumerator::Seq(self.0.len())
+    }
+}
+
 /// A list of shared changes as templates see it: a sequence, each item the change.
 #[derive(Debug)]
-struct ChangeList(Vec<Change>);
+struct ChangeList(Arc<[Change]>);
 
 impl Object for ChangeList {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
@@ -625,5 +658,27 @@ mod signals_object_tests {
         assert!(json["signals"]["features"]
             .as_array()
             .is_some_and(|f| !f.is_empty()));
+    }
+
+    #[test]
+    fn a_risk_s_commits_reach_templates_in_place_and_json_as_ids() {
+        let assessment = assessment();
+        let risk = assessment
+            .risks
+            .iter()
+            .find(|r| r.commits.len() > 1)
+            .expect("a risk raised by several commits");
+        let shared = Value::from_serialize(risk).get_attr("commits").unwrap();
+        let copied = Value::from_serialize(serde_json::to_value(risk).unwrap())
+            .get_attr("commits")
+            .unwrap();
+        assert!(shared.as_object().is_some(), "a list read in place");
+        let env = super::environment(None).unwrap();
+        let probe = "{{ c|length }} {{ c[0] }} {{ c[-1] }} {{ c|join(',') }} {% for id in c %}{{ id }};{% endfor %}";
+        let render = |c: Value| env.render_str(probe, minijinja::context! { c }).unwrap();
+        assert_eq!(render(shared), render(copied));
+        let json = serde_json::to_value(risk).unwrap();
+        let ids: Vec<&str> = risk.commits.iter().map(|c| c.as_str()).collect();
+        assert_eq!(json["commits"], serde_json::json!(ids));
     }
 }

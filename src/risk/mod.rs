@@ -281,8 +281,10 @@ pub struct Risk {
     pub rationale: String,
     /// Human-readable evidence lines (commits, files, counts), capped with "and N more".
     pub evidence: Vec<String>,
-    /// Full ids of the commits that raised it (shared with the changes).
-    pub commits: Vec<CommitId>,
+    /// Full ids of the commits that raised it (shared with the changes). Shared with
+    /// the documents' view of the plan too (`render::commit_ids`).
+    #[serde(serialize_with = "crate::plan::render::commit_ids")]
+    pub commits: Arc<[CommitId]>,
     /// Paths that raised it.
     pub files: Vec<String>,
     pub mitigations: Vec<String>,
@@ -589,7 +591,7 @@ mod tests {
             severity: severity(p, impact),
             rationale: String::new(),
             evidence: Vec::new(),
-            commits: Vec::new(),
+            commits: Arc::from([]),
             files: Vec::new(),
             mitigations: Vec::new(),
             contingency: Vec::new(),

@@ -115,7 +115,7 @@ impl Draft {
             severity: severity(self.probability, self.impact),
             rationale: self.rationale,
             evidence: self.evidence.into_lines(),
-            commits,
+            commits: commits.into(),
             files,
             mitigations: self.mitigations,
             contingency: self.contingency,
