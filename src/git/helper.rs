@@ -22,11 +22,11 @@ use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::thread::JoinHandle;
 
 use git2::Oid;
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 
 use super::{job, DiffJob, Parent, PathChange, PathLists, PathNames, PathRules, Repo, TreeCache};
 use crate::error::{Error, Result};
@@ -126,11 +126,6 @@ impl Answers {
         self.left == 0
     }
 
-    /// The commits answered, taken or not, in the order they came.
-    fn came(&self) -> impl Iterator<Item = &Oid> {
-        self.ids.iter()
-    }
-
     /// The answers not taken, in the order they came.
     pub fn into_untaken(self) -> impl Iterator<Item = (Oid, Answer)> {
         let Answers {
@@ -188,7 +183,41 @@ pub struct PathHelper {
 struct Running {
     child: Child,
     stdin: BufWriter<ChildStdin>,
-    answers: JoinHandle<Answers>,
+    reader: JoinHandle<()>,
+    inbox: Arc<Mutex<Inbox>>,
+}
+
+/// Where the reader thread puts the helper's answers as they come: the newest in a
+/// queue the caller takes them from (`take_next`), the older packed (`Answers`)
+/// once the queue is long, which it only gets while nothing takes them (during a
+/// walk). Taken as they come, `plan`'s half a million answers are never all held.
+#[derive(Default)]
+struct Inbox {
+    older: Answers,
+    queue: VecDeque<(Oid, Answer)>,
+}
+
+/// Answers kept unpacked in the queue, at most: a few times `ahead()`.
+const QUEUE_MAX: usize = 1024;
+
+impl Inbox {
+    fn push(&mut self, oid: Oid, answer: Answer) {
+        self.queue.push_back((oid, answer));
+        if self.queue.len() > QUEUE_MAX {
+            if let Some((oid, answer)) = self.queue.pop_front() {
+                self.older.push(oid, answer);
+            }
+        }
+    }
+
+    /// Every answer not taken, packed, in the order they came.
+    fn into_answers(self) -> Answers {
+        let mut answers = self.older;
+        for (oid, answer) in self.queue {
+            answers.push(oid, answer);
+        }
+        answers
+    }
 }
 
 impl PathHelper {
@@ -315,6 +344,17 @@ impl PathHelper {
         (self.pruned + self.sent.len()).saturating_sub(self.answered())
     }
 
+    /// The helper's answer for `oid`, if it is the next one that came and was not
+    /// taken. Answers that came before this caller's requests are left for `finish`.
+    pub(crate) fn take_next(&mut self, oid: &Oid) -> Option<Answer> {
+        let running = self.running.as_ref()?;
+        let mut inbox = running.inbox.lock().ok()?;
+        if !inbox.older.is_empty() || inbox.queue.front().is_none_or(|(id, _)| id != oid) {
+            return None;
+        }
+        inbox.queue.pop_front().map(|(_, answer)| answer)
+    }
+
     /// Requests answered so far.
     pub fn answered(&self) -> usize {
         self.answered.load(Ordering::Relaxed)
@@ -349,7 +389,11 @@ impl PathHelper {
             return;
         };
         let answered = Arc::clone(&self.answered);
-        let answers = std::thread::spawn(move || read_answers(BufReader::new(stdout), &answered));
+        let inbox = Arc::new(Mutex::new(Inbox::default()));
+        let filled = Arc::clone(&inbox);
+        let reader = std::thread::spawn(move || {
+            read_answers(BufReader::new(stdout), &answered, &filled);
+        });
         let mut stdin = BufWriter::with_capacity(1 << 16, stdin);
         if let Some(stop) = &self.stop {
             // Buffered with the first requests; a failed write shows when they are sent.
@@ -358,7 +402,8 @@ impl PathHelper {
         self.running = Some(Running {
             child,
             stdin,
-            answers,
+            reader,
+            inbox,
         });
     }
 
@@ -372,22 +417,17 @@ impl PathHelper {
         // Closing stdin tells the helper there is nothing more to ask.
         let _ = running.stdin.flush();
         drop(running.stdin);
-        let answers = running.answers.join().unwrap_or_default();
+        let _ = running.reader.join();
         let _ = running.child.wait();
-        // Few requests are still held (answered ones are let go as they come).
-        let sent: FxHashSet<Oid> = self.sent.iter().map(|job| job.commit).collect();
-        let answered: FxHashSet<Oid> = answers
-            .came()
-            .copied()
-            .filter(|oid| sent.contains(oid))
-            .collect();
-        let unanswered = self
-            .sent
-            .iter()
-            .filter(|job| !answered.contains(&job.commit))
-            .copied()
-            .collect();
-        (answers, unanswered)
+        let inbox = std::mem::take(&mut *running.inbox.lock().unwrap_or_else(|e| e.into_inner()));
+        // Answers come in the order requests were sent: those still held past the
+        // answers that came were not answered.
+        let answered = self.answered();
+        while self.pruned < answered && self.sent.pop_front().is_some() {
+            self.pruned += 1;
+        }
+        let unanswered = self.sent.drain(..).collect();
+        (inbox.into_answers(), unanswered)
     }
 }
 
@@ -407,14 +447,16 @@ fn commit_job(commit: &super::Commit) -> DiffJob {
 }
 
 /// Reads answers until the helper closes its stdout (or sends something unreadable).
-fn read_answers(mut from: impl BufRead, answered: &AtomicUsize) -> Answers {
-    let mut answers = Answers::default();
+fn read_answers(mut from: impl BufRead, answered: &AtomicUsize, inbox: &Mutex<Inbox>) {
     let mut names = PathNames::default();
     while let Some((oid, answer)) = read_answer(&mut from, &mut names) {
-        answers.push(oid, answer);
+        match inbox.lock() {
+            Ok(mut inbox) => inbox.push(oid, answer),
+            Err(_) => return,
+        }
+        // Counted once it can be taken.
         answered.fetch_add(1, Ordering::Relaxed);
     }
-    answers
 }
 
 /// One whole answer, or `None` at the end of the stream or on anything unreadable.
@@ -563,7 +605,12 @@ mod tests {
         let stream =
             format!("{a} 2\nMsrc/x.rs\0Adocs/a b.md\0{b} !cannot read tree\n{c} 2\nDonly-one\0");
         let answered = AtomicUsize::new(0);
-        let mut answers = read_answers(stream.as_bytes(), &answered);
+        let read = |stream: &[u8]| {
+            let inbox = Mutex::new(Inbox::default());
+            read_answers(stream, &answered, &inbox);
+            inbox.into_inner().unwrap().into_answers()
+        };
+        let mut answers = read(stream.as_bytes());
         assert_eq!(answers.len(), 2);
         assert_eq!(
             paths(&answers.take(&a).unwrap()),
@@ -572,7 +619,7 @@ mod tests {
         assert_eq!(answers.take(&b), Some(Err("cannot read tree".to_string())));
         assert!(answers.take(&c).is_none(), "{answers:?}");
         assert_eq!(answered.load(Ordering::Relaxed), 2);
-        assert!(read_answers(&b"not an answer\n"[..], &answered).is_empty());
+        assert!(read(&b"not an answer\n"[..]).is_empty());
     }
 
     #[test]

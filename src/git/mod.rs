@@ -593,6 +593,11 @@ impl Repo {
             .map_or(0, |h| h.answered() + h.outstanding());
         let mut results = PathLists::with_len(count);
         let mut by_helper = 0;
+        // The helper's requests, in the order sent (positions from the last down),
+        // and how many of their answers were taken as they came: positions
+        // `count - drained..` are filled.
+        let mut asked: std::collections::VecDeque<(usize, Oid)> = Default::default();
+        let mut drained = 0;
         let mut cache = TreeCache::stopping_at(stop);
         // Jobs `..low` are done here, jobs `high..` are the helper's.
         let (mut low, mut high) = (0, count);
@@ -607,9 +612,22 @@ impl Repo {
                             break;
                         }
                         high -= 1;
-                        helper.enqueue(&job_at(high));
+                        let job = job_at(high);
+                        helper.enqueue(&job);
+                        asked.push_back((high, job.commit));
                     }
                     helper.send();
+                }
+                // Taken as they come: held until the end, they were 35 MiB of a
+                // million-commit `plan` at the top of this phase.
+                while let Some(&(at, oid)) = asked.front() {
+                    let Some(answer) = helper.take_next(&oid) else {
+                        break;
+                    };
+                    results.set(at, answer.map_err(|e| Box::new(Error::runtime(e))));
+                    by_helper += 1;
+                    drained += 1;
+                    asked.pop_front();
                 }
                 on_progress(low + helper.answered().saturating_sub(before));
             } else {
@@ -630,7 +648,7 @@ impl Repo {
             None => Default::default(),
         };
         // Oldest first, as the helper went: what it did not answer is diffed here.
-        for i in (high..count).rev() {
+        for i in (high..count - drained).rev() {
             let job = &job_at(i);
             let paths = match answers.take(&job.commit) {
                 Some(answer) => {
