@@ -54,10 +54,14 @@ pub struct PathRef<'a> {
 }
 
 impl PathLists {
-    /// `len` commits, none with a changed path yet.
+    /// `len` commits, none with a changed path yet. Room for a few paths a commit
+    /// is set aside (only what is filled takes memory): grown by doubling, the list
+    /// of a long range was copied whole at each step, both copies held.
     pub fn with_len(len: usize) -> PathLists {
         PathLists {
             spans: vec![Span::default(); len],
+            paths: Vec::with_capacity(len.saturating_mul(4)),
+            statuses: Vec::with_capacity(len.saturating_mul(4)),
             ..PathLists::default()
         }
     }
