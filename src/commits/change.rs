@@ -191,12 +191,12 @@ impl Change {
         let mut o = crate::json::PrettyObject::begin(out, depth);
         o.string("id", v.id().as_str());
         o.string("summary", v.summary());
-        o.bool("conventional", v.conventional());
+        o.bool("conventional", v.head.conventional());
         o.opt_string("type", v.kind());
         o.opt_string("scope", v.scope());
-        o.bool("breaking", v.breaking());
+        o.bool("breaking", v.head.breaking());
         o.opt_string("description", v.description());
-        o.string("category", v.category_name());
+        o.string("category", v.head.category_name());
         o.opt_u64("pr", v.pr);
         o.strings("authors", v.authors());
         o.string("short_id", v.short_id());
@@ -206,7 +206,7 @@ impl Change {
             None => o.string("time", &rfc3339(v.time)),
         }
         o.string("subject", v.subject());
-        o.string("classified_by", v.classified_by);
+        o.string("classified_by", v.head.classified_by);
         o.opt_string("note", v.note());
         o.end();
     }
@@ -239,19 +239,19 @@ impl Serialize for Change {
         let mut s = serializer.serialize_struct("Change", KEYS.len())?;
         s.serialize_field("id", v.id().as_str())?;
         s.serialize_field("summary", v.summary())?;
-        s.serialize_field("conventional", &v.conventional())?;
+        s.serialize_field("conventional", &v.head.conventional())?;
         s.serialize_field("type", &v.kind())?;
         s.serialize_field("scope", &v.scope())?;
-        s.serialize_field("breaking", &v.breaking())?;
+        s.serialize_field("breaking", &v.head.breaking())?;
         s.serialize_field("description", &v.description())?;
-        s.serialize_field("category", v.category_name())?;
+        s.serialize_field("category", v.head.category_name())?;
         s.serialize_field("pr", &v.pr)?;
         s.serialize_field("authors", &Texts(v.authors()))?;
         s.serialize_field("short_id", v.short_id())?;
         s.serialize_field("breaking_note", &v.breaking_note())?;
         s.serialize_field("time", &rfc3339(v.time))?;
         s.serialize_field("subject", v.subject())?;
-        s.serialize_field("classified_by", v.classified_by)?;
+        s.serialize_field("classified_by", v.head.classified_by)?;
         s.serialize_field("note", &v.note())?;
         s.end()
     }
@@ -435,9 +435,9 @@ mod tests {
         out
     }
 
-    #[test]
-    fn an_edit_changes_only_what_it_sets() {
-        let fields = ChangeFields {
+    /// The benchmark histories' typical change: 40-digit id, short summary.
+    fn typical() -> ChangeFields {
+        ChangeFields {
             id: "0123456789abcdef0123456789abcdef01234567".into(),
             summary: "feat(api): rework worker report (#616712)".into(),
             conventional: true,
@@ -446,7 +446,7 @@ mod tests {
             breaking: false,
             description: Some("rework worker report (#616712)".into()),
             category: Category::Features,
-            pr: None,
+            pr: Some(616712),
             authors: vec!["Donald Knuth".into()],
             short_id: "0123456".into(),
             breaking_note: None,
@@ -454,6 +454,14 @@ mod tests {
             subject: "feat(api): rework worker report (#616712)".into(),
             classified_by: "type",
             note: None,
+        }
+    }
+
+    #[test]
+    fn an_edit_changes_only_what_it_sets() {
+        let fields = ChangeFields {
+            pr: None,
+            ..typical()
         };
         let mut change = Change::from(&fields);
         change.edit(|c| {
@@ -471,25 +479,7 @@ mod tests {
 
     #[test]
     fn a_change_is_a_fraction_of_its_fields() {
-        // The benchmark histories' typical change: 40-digit id, short summary.
-        let change = Change::from(ChangeFields {
-            id: "0123456789abcdef0123456789abcdef01234567".into(),
-            summary: "feat(api): rework worker report (#616712)".into(),
-            conventional: true,
-            kind: Some("feat".into()),
-            scope: Some("api".into()),
-            breaking: false,
-            description: Some("rework worker report (#616712)".into()),
-            category: Category::Features,
-            pr: Some(616712),
-            authors: vec!["Donald Knuth".into()],
-            short_id: "0123456".into(),
-            breaking_note: None,
-            time: 1_796_032_800,
-            subject: "feat(api): rework worker report (#616712)".into(),
-            classified_by: "type",
-            note: None,
-        });
+        let change = Change::from(typical());
         assert!(change.0.len() <= 128, "{} bytes", change.0.len());
         assert!(std::mem::size_of::<ChangeFields>() > 2 * 128);
         assert_eq!(std::mem::size_of::<Change>(), 16);

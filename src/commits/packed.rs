@@ -230,7 +230,8 @@ static BUILT_IN: [Category; 13] = Category::BUILT_IN;
 /// asked for: a pass that reads one field of every change of a long range (most
 /// risk signals) checked all of them, a tenth of a million-commit `plan`.
 pub(super) struct View<'a> {
-    flags: u32,
+    /// The flags, the category and what classified it.
+    pub head: Head<'a>,
     id: RawId<'a>,
     summary: &'a [u8],
     subject: &'a [u8],
@@ -239,9 +240,6 @@ pub(super) struct View<'a> {
     description: Option<&'a [u8]>,
     breaking_note: Option<&'a [u8]>,
     note: Option<&'a [u8]>,
-    /// A built-in category's place in `BUILT_IN`, or a custom one's name.
-    category: RawCategory<'a>,
-    pub classified_by: &'static str,
     pub pr: Option<u64>,
     authors: Texts<'a>,
     /// `None`: the id's first seven characters.
@@ -271,9 +269,9 @@ impl<'a> View<'a> {
     /// The change's fields at the start of `bytes`, and what follows them.
     pub(super) fn read(bytes: &'a [u8]) -> (View<'a>, Reader<'a>) {
         let mut r = Reader(bytes);
-        let flags = r.number() as u32;
+        let head = r.head();
+        let flags = head.flags;
         let has = |bit: u32| flags & bit != 0;
-        let (category, classified_by) = r.category();
         let id = r.raw_id(has(BINARY_ID));
         let summary = r.raw();
         let subject = if has(SUBJECT) { r.raw() } else { summary };
@@ -303,7 +301,7 @@ impl<'a> View<'a> {
         let zigzag = r.number();
         let time = (zigzag >> 1) as i64 ^ -((zigzag & 1) as i64);
         let view = View {
-            flags,
+            head,
             id,
             summary,
             subject,
@@ -312,8 +310,6 @@ impl<'a> View<'a> {
             description,
             breaking_note,
             note,
-            category,
-            classified_by,
             pr,
             authors,
             short_id,
@@ -361,22 +357,6 @@ impl<'a> View<'a> {
         self.authors.clone()
     }
 
-    pub fn conventional(&self) -> bool {
-        self.flags & CONVENTIONAL != 0
-    }
-
-    pub fn breaking(&self) -> bool {
-        self.flags & BREAKING != 0
-    }
-
-    pub fn category(&self) -> Category {
-        category_of(self.category)
-    }
-
-    pub fn category_name(&self) -> &'a str {
-        category_name_of(self.category)
-    }
-
     /// The short id, for a change whose id is packed as text (`Change`); a draft's
     /// binary id has its short id spelled out by `fields`.
     pub fn short_id(&self) -> &'a str {
@@ -391,7 +371,7 @@ impl<'a> View<'a> {
     pub fn fields(&self) -> ChangeFields {
         let id: Arc<str> = self.id().as_str().into();
         let summary: Arc<str> = self.summary().into();
-        let subject = if self.flags & SUBJECT != 0 {
+        let subject = if self.head.flags & SUBJECT != 0 {
             self.subject().into()
         } else {
             Arc::clone(&summary)
@@ -403,18 +383,18 @@ impl<'a> View<'a> {
         ChangeFields {
             summary,
             subject,
-            conventional: self.conventional(),
+            conventional: self.head.conventional(),
             kind: self.kind().map(CompactString::from),
             scope: self.scope().map(CompactString::from),
-            breaking: self.breaking(),
+            breaking: self.head.breaking(),
             description: self.description().map(str::to_string),
-            category: self.category(),
+            category: self.head.category(),
             pr: self.pr,
             authors: self.authors().map(CompactString::from).collect(),
             short_id,
             breaking_note: self.breaking_note().map(str::to_string),
             time: self.time,
-            classified_by: self.classified_by,
+            classified_by: self.head.classified_by,
             note: self.note().map(str::to_string),
             id,
         }
@@ -448,8 +428,7 @@ impl ExactSizeIterator for Texts<'_> {}
 /// packed change at the start of `bytes`, read without the rest.
 pub(super) fn head(bytes: &[u8]) -> (Id<'_>, &str, &str) {
     let mut r = Reader(bytes);
-    let flags = r.number() as u32;
-    r.skip_category();
+    let flags = r.head().flags;
     let id = r.id(flags & BINARY_ID != 0);
     let summary = r.text();
     let subject = if flags & SUBJECT != 0 {
@@ -464,8 +443,7 @@ pub(super) fn head(bytes: &[u8]) -> (Id<'_>, &str, &str) {
 /// of `bytes`, read without the rest.
 pub(super) fn summary_or_subject(bytes: &[u8], subject: bool) -> &str {
     let mut r = Reader(bytes);
-    let flags = r.number() as u32;
-    r.skip_category();
+    let flags = r.head().flags;
     r.raw_id(flags & BINARY_ID != 0);
     let summary = r.raw();
     if subject && flags & SUBJECT != 0 {
@@ -477,14 +455,7 @@ pub(super) fn summary_or_subject(bytes: &[u8], subject: bool) -> &str {
 /// The flags, category and classifier of the packed change at the start of
 /// `bytes`, read without the rest.
 pub(super) fn kind_of(bytes: &[u8]) -> Head<'_> {
-    let mut r = Reader(bytes);
-    let flags = r.number() as u32;
-    let (category, classified_by) = r.category();
-    Head {
-        flags,
-        category,
-        classified_by,
-    }
+    Reader(bytes).head()
 }
 
 /// What `kind_of` reads.
@@ -535,8 +506,7 @@ fn category_name_of(category: RawCategory<'_>) -> &str {
 /// The id of a change packed with its id as text (`Change`).
 pub(super) fn text_id(bytes: &[u8]) -> &str {
     let mut r = Reader(bytes);
-    let flags = r.number() as u32;
-    r.skip_category();
+    let flags = r.head().flags;
     match flags & BINARY_ID {
         0 => str_of(r.raw()),
         _ => "",
@@ -546,7 +516,7 @@ pub(super) fn text_id(bytes: &[u8]) -> &str {
 impl<'a> PackedDraft<'a> {
     pub fn unpack(&self) -> Draft {
         let (view, mut r) = View::read(self.0);
-        let has = |bit: u32| view.flags & bit != 0;
+        let has = |bit: u32| view.head.flags & bit != 0;
         let change = view.fields();
         let pending = if has(REVERT) {
             let id = has(REVERT_ID).then(|| r.text().to_string());
@@ -730,9 +700,12 @@ impl<'a> PackedDraft<'a> {
     /// spelled out (`Change` lends it out as text) and the draft's own flags cleared.
     pub fn change(&self) -> Change {
         let mut r = Reader(self.0);
-        let flags = r.number() as u32;
-        let after_flags = r.0;
-        r.skip_category();
+        let after_flags = {
+            let mut f = Reader(self.0);
+            f.number();
+            f.0
+        };
+        let flags = r.head().flags;
         let category = &after_flags[..after_flags.len() - r.0.len()];
         let id = r.id(flags & BINARY_ID != 0);
         let after_id = r.0;
@@ -752,7 +725,7 @@ impl<'a> PackedDraft<'a> {
     /// The whole message the draft kept (`Draft::keep_message`).
     fn message(&self) -> Option<&'a str> {
         let (view, mut r) = View::read(self.0);
-        let has = |bit: u32| view.flags & bit != 0;
+        let has = |bit: u32| view.head.flags & bit != 0;
         if !has(MESSAGE) {
             return None;
         }
@@ -892,9 +865,10 @@ impl<'a> Reader<'a> {
         RawId::Binary(bytes)
     }
 
-    /// The category (a built-in one's place in `BUILT_IN`, or a custom one's name)
-    /// and what classified it.
-    fn category(&mut self) -> (RawCategory<'a>, &'static str) {
+    /// The flags, the category (a built-in one's place in `BUILT_IN`, or a custom
+    /// one's name) and what classified it: what a packed change starts with.
+    fn head(&mut self) -> Head<'a> {
+        let flags = self.number() as u32;
         let category = self.byte();
         let classified_by = CLASSIFIED_BY
             .get(usize::from(self.byte()))
@@ -904,11 +878,11 @@ impl<'a> Reader<'a> {
             CUSTOM => RawCategory::Custom(self.raw()),
             i => RawCategory::BuiltIn(i),
         };
-        (category, classified_by)
-    }
-
-    fn skip_category(&mut self) {
-        self.category();
+        Head {
+            flags,
+            category,
+            classified_by,
+        }
     }
 
     /// Length-prefixed bytes.
