@@ -193,7 +193,7 @@ struct RangeData<C = Vec<Change>> {
 /// commit's message for the risk engine; without it, messages are dropped once
 /// classified.
 fn read_range(
-    ws: &mut Workspace,
+    ws: &Workspace,
     args: &RangeArgs,
     planned: Option<&Version>,
     with_paths: bool,
@@ -479,8 +479,8 @@ fn ref_id(name: &str, oid: Oid) -> RefId {
 }
 
 fn scope_command(cwd: &Path, args: &RangeArgs, format: ScopeFormat) -> Result<Output> {
-    let mut ws = open(cwd, args.config.as_deref())?;
-    let range = read_range(&mut ws, args, None, false)?;
+    let ws = open(cwd, args.config.as_deref())?;
+    let range = read_range(&ws, args, None, false)?;
     for w in &range.warnings {
         eprintln!("warning: {w}");
     }
@@ -566,8 +566,8 @@ fn next_version_command(
     explain: bool,
 ) -> Result<String> {
     let pre = pre.map(parse_pre).transpose()?;
-    let mut ws = open(cwd, args.config.as_deref())?;
-    let range = read_range(&mut ws, args, None, false)?.unpacked();
+    let ws = open(cwd, args.config.as_deref())?;
+    let range = read_range(&ws, args, None, false)?.unpacked();
     for w in &range.warnings {
         eprintln!("warning: {w}");
     }
@@ -716,7 +716,7 @@ fn build_plan(cwd: &Path, args: &PlanArgs, env: &github::Env) -> Result<Built> {
             }
         },
     };
-    let mut range = read_range(&mut ws, &args.range, requested.as_ref(), true)?.unpacked();
+    let mut range = read_range(&ws, &args.range, requested.as_ref(), true)?.unpacked();
     let mut warnings = range.warnings.clone();
 
     // Pull requests: enrich the classified changes before anything is decided from them.
