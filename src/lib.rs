@@ -269,7 +269,7 @@ fn read_range(
     let mut branches = git::walk::BranchReach::default();
     // Every draft of the range, packed end to end (`commits::Changes`): the walk's
     // peak is when they are all held.
-    let mut packed = Vec::new();
+    let mut packed = commits::Packer::default();
     let git::Walked {
         commits,
         done: handles,

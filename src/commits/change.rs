@@ -65,7 +65,7 @@ impl From<ChangeFields> for Change {
 impl From<&ChangeFields> for Change {
     fn from(fields: &ChangeFields) -> Change {
         let mut bytes = Vec::with_capacity(64 + fields.summary.len());
-        packed::write_change(fields, 0, false, &mut bytes);
+        packed::write_change(fields, 0, false, &mut bytes, None);
         Change(bytes.into())
     }
 }
@@ -83,7 +83,7 @@ impl Change {
     }
 
     fn view(&self) -> View<'_> {
-        View::read(&self.0).0
+        View::read(&self.0, &[]).0
     }
 
     /// The full commit id.

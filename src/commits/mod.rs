@@ -20,7 +20,7 @@ pub use classify::{
     classify, fold_pull_request_commits, folds, is_pull_request_merge, settle, Classifier, Draft,
 };
 pub use config::{CommitsConfig, PathRule, Rule};
-pub use packed::{Changes, PackedDraft};
+pub use packed::{Changes, PackedDraft, Packer};
 pub use version::{prerelease_number, suggest, Bump, BumpLevel, VersionRules};
 
 /// Where a change is listed. Serialized as the lower-case names of the JSON contract.

@@ -14,14 +14,43 @@
 use std::sync::Arc;
 
 use compact_str::CompactString;
+use rustc_hash::FxHashMap;
 
 use super::classify::{Item, Pending};
 use super::{Category, Change, ChangeFields, Draft};
 
 /// One `Draft`, packed (`Draft::pack_into`, `PackedDraft::unpack`): read in place
-/// where it lies in its range's buffer (`Changes`).
+/// where it lies in its range's buffer (`Changes`), with the names its authors'
+/// numbers point to.
 #[derive(Clone, Copy)]
-pub struct PackedDraft<'a>(&'a [u8]);
+pub struct PackedDraft<'a> {
+    bytes: &'a [u8],
+    names: &'a [Box<str>],
+}
+
+/// Where drafts are packed as a history is walked: their bytes end to end, and the
+/// names of their authors, each kept once. A range names the same people again and
+/// again: numbers instead of names were about 11 MiB of a million-commit range
+/// (BENCHMARKS.md item 73).
+#[derive(Default)]
+pub struct Packer {
+    buffer: Vec<u8>,
+    names: Vec<Box<str>>,
+    numbers: FxHashMap<Box<str>, u32>,
+}
+
+impl Packer {
+    /// The number of author `name`, given one if it has none yet.
+    fn number(&mut self, name: &str) -> u32 {
+        if let Some(&n) = self.numbers.get(name) {
+            return n;
+        }
+        let n = self.names.len() as u32;
+        self.names.push(name.into());
+        self.numbers.insert(name.into(), n);
+        n
+    }
+}
 
 /// Where a packed draft starts in the buffer it was packed into: its length (4 bytes,
 /// little-endian), then its bytes.
@@ -63,21 +92,24 @@ const SHORT_ID_OF_ID: u32 = 1 << 15;
 /// The description is the end of the summary (`type(scope): description`): stored
 /// as its length.
 const DESCRIPTION_IN_SUMMARY: u32 = 1 << 16;
+/// Authors are numbers into the names of the drafts' list (`Packer`), not texts.
+const AUTHOR_NUMBERS: u32 = 1 << 17;
 /// Category is custom: its name follows.
 const CUSTOM: u8 = u8::MAX;
 
 impl Draft {
-    /// Appends the packed draft to `buffer`; where it starts.
-    pub fn pack_into(self, buffer: &mut Vec<u8>) -> Handle {
-        let start = buffer.len();
-        buffer.extend_from_slice(&[0; 4]);
-        self.write(buffer);
+    /// Appends the packed draft to `packer`; where it starts.
+    pub fn pack_into(self, packer: &mut Packer) -> Handle {
+        let start = packer.buffer.len();
+        packer.buffer.extend_from_slice(&[0; 4]);
+        self.write(packer);
+        let buffer = &mut packer.buffer;
         let len = (buffer.len() - start - 4) as u32;
         buffer[start..start + 4].copy_from_slice(&len.to_le_bytes());
         Handle(start as u64)
     }
 
-    fn write(self, buffer: &mut Vec<u8>) {
+    fn write(self, packer: &mut Packer) {
         let Draft { item, message } = self;
         let Item { change, pending } = item;
         let mut extra = 0;
@@ -94,8 +126,9 @@ impl Draft {
         if message.is_some() {
             extra |= MESSAGE;
         }
-        write_change(&change, extra, true, buffer);
-        let mut out = Writer(buffer);
+        let numbers: Vec<u32> = change.authors.iter().map(|a| packer.number(a)).collect();
+        write_change(&change, extra, true, &mut packer.buffer, Some(&numbers));
+        let mut out = Writer(&mut packer.buffer);
         match pending.map(|p| *p) {
             Some(Pending::Revert { id, header }) => {
                 if let Some(id) = id {
@@ -113,13 +146,15 @@ impl Draft {
 }
 
 /// Appends `change` packed, flags first: `extra` adds the flags of what the caller
-/// writes after it (a draft's pending pass and message), and `binary_id` stores a
-/// git id as its 20 bytes (a `Change` keeps it as text, to lend it out as `&str`).
+/// writes after it (a draft's pending pass and message). A draft stores a git id as
+/// its 20 bytes (`binary_id`) and its authors as numbers (`author_numbers`, one per
+/// author); a `Change` keeps both as text, to lend them out as `&str`.
 pub(super) fn write_change(
     change: &ChangeFields,
     extra: u32,
     binary_id: bool,
     buffer: &mut Vec<u8>,
+    author_numbers: Option<&[u32]>,
 ) {
     // Every field by name: a field added to `ChangeFields` does not compile until it
     // is packed too.
@@ -159,6 +194,7 @@ pub(super) fn write_change(
     set(UNCLASSIFIED, *category == Category::Unclassified);
     let binary_id = hex_bytes(id).filter(|_| binary_id);
     set(BINARY_ID, binary_id.is_some());
+    set(AUTHOR_NUMBERS, author_numbers.is_some());
     set(
         SHORT_ID_OF_ID,
         id.get(..7).is_some_and(|p| p == &**short_id),
@@ -213,8 +249,17 @@ pub(super) fn write_change(
         out.number(*pr);
     }
     out.number(authors.len() as u64);
-    for author in authors {
-        out.text(author);
+    match author_numbers {
+        Some(numbers) => {
+            for &n in numbers {
+                out.number(u64::from(n));
+            }
+        }
+        None => {
+            for author in authors {
+                out.text(author);
+            }
+        }
     }
     if flags & SHORT_ID_OF_ID == 0 {
         out.text(short_id);
@@ -242,6 +287,8 @@ pub(super) struct View<'a> {
     note: Option<&'a [u8]>,
     pub pr: Option<u64>,
     authors: Texts<'a>,
+    /// Where the author count and the authors lie in the bytes read.
+    authors_at: std::ops::Range<usize>,
     /// `None`: the id's first seven characters.
     short_id: Option<&'a [u8]>,
     pub time: i64,
@@ -266,8 +313,9 @@ fn str_of(bytes: &[u8]) -> &str {
 }
 
 impl<'a> View<'a> {
-    /// The change's fields at the start of `bytes`, and what follows them.
-    pub(super) fn read(bytes: &'a [u8]) -> (View<'a>, Reader<'a>) {
+    /// The change's fields at the start of `bytes` (authors given by number name
+    /// `names`), and what follows them.
+    pub(super) fn read(bytes: &'a [u8], names: &'a [Box<str>]) -> (View<'a>, Reader<'a>) {
         let mut r = Reader(bytes);
         let head = r.head();
         let flags = head.flags;
@@ -288,15 +336,23 @@ impl<'a> View<'a> {
         let breaking_note = has(BREAKING_NOTE).then(|| r.raw());
         let note = has(NOTE).then(|| r.raw());
         let pr = has(PR).then(|| r.number());
+        let authors_start = bytes.len() - r.0.len();
         // Each author takes at least a byte: a damaged count cannot ask for more.
         let count = r.number().min(r.0.len() as u64);
+        let numbers = has(AUTHOR_NUMBERS);
         let authors = Texts {
             left: count,
             reader: r,
+            names: numbers.then_some(names),
         };
         for _ in 0..count {
-            r.raw();
+            if numbers {
+                r.number();
+            } else {
+                r.raw();
+            }
         }
+        let authors_end = bytes.len() - r.0.len();
         let short_id = (!has(SHORT_ID_OF_ID)).then(|| r.raw());
         let zigzag = r.number();
         let time = (zigzag >> 1) as i64 ^ -((zigzag & 1) as i64);
@@ -312,6 +368,7 @@ impl<'a> View<'a> {
             note,
             pr,
             authors,
+            authors_at: authors_start..authors_end,
             short_id,
             time,
         };
@@ -401,11 +458,12 @@ impl<'a> View<'a> {
     }
 }
 
-/// Texts packed one after another, read in place.
+/// Texts packed one after another, read in place: or numbers into `names`.
 #[derive(Clone)]
 pub(super) struct Texts<'a> {
     left: u64,
     reader: Reader<'a>,
+    names: Option<&'a [Box<str>]>,
 }
 
 impl<'a> Iterator for Texts<'a> {
@@ -413,7 +471,13 @@ impl<'a> Iterator for Texts<'a> {
 
     fn next(&mut self) -> Option<&'a str> {
         self.left = self.left.checked_sub(1)?;
-        Some(str_of(self.reader.raw()))
+        Some(match self.names {
+            Some(names) => usize::try_from(self.reader.number())
+                .ok()
+                .and_then(|n| names.get(n))
+                .map_or("", |name| &**name),
+            None => str_of(self.reader.raw()),
+        })
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -515,7 +579,7 @@ pub(super) fn text_id(bytes: &[u8]) -> &str {
 
 impl<'a> PackedDraft<'a> {
     pub fn unpack(&self) -> Draft {
-        let (view, mut r) = View::read(self.0);
+        let (view, mut r) = View::read(self.bytes, self.names);
         let has = |bit: u32| view.head.flags & bit != 0;
         let change = view.fields();
         let pending = if has(REVERT) {
@@ -545,15 +609,15 @@ impl<'a> PackedDraft<'a> {
 /// spares each draft an allocation of its own (BENCHMARKS.md items 42 and 49).
 #[derive(Default)]
 pub struct Changes {
-    buffer: Vec<u8>,
-    /// Each change's draft in `buffer`, in range order.
+    packer: Packer,
+    /// Each change's draft in the packer's buffer, in range order.
     handles: Vec<Handle>,
 }
 
 impl Changes {
-    /// The drafts `handles` point to in `buffer` (what `Draft::pack_into` returned).
-    pub fn new(buffer: Vec<u8>, handles: Vec<Handle>) -> Changes {
-        Changes { buffer, handles }
+    /// The drafts `handles` point to in `packer` (what `Draft::pack_into` returned).
+    pub fn new(packer: Packer, handles: Vec<Handle>) -> Changes {
+        Changes { packer, handles }
     }
 
     pub fn len(&self) -> usize {
@@ -583,14 +647,19 @@ impl Changes {
     /// The draft at `handle` (one of `handles`). Never panics: a handle from
     /// elsewhere gives a draft that unpacks empty.
     pub fn draft(&self, handle: Handle) -> PackedDraft<'_> {
-        let bytes = self.span(handle).and_then(|span| self.buffer.get(span));
-        PackedDraft(bytes.unwrap_or_default())
+        let bytes = self
+            .span(handle)
+            .and_then(|span| self.packer.buffer.get(span));
+        PackedDraft {
+            bytes: bytes.unwrap_or_default(),
+            names: &self.packer.names,
+        }
     }
 
     /// Where the draft at `handle` lies in the buffer, after its length prefix.
     fn span(&self, handle: Handle) -> Option<std::ops::Range<usize>> {
         let start = usize::try_from(handle.0).ok()?.checked_add(4)?;
-        let len = self.buffer.get(start - 4..start)?;
+        let len = self.packer.buffer.get(start - 4..start)?;
         let len = u32::from_le_bytes(len.try_into().ok()?) as usize;
         Some(start..start.checked_add(len)?)
     }
@@ -604,7 +673,7 @@ impl Changes {
     pub(super) fn update(&mut self, i: usize, f: impl FnOnce(&mut ChangeFields)) {
         let mut draft = self.get(i).unpack();
         f(&mut draft.item.change);
-        self.handles[i] = draft.pack_into(&mut self.buffer);
+        self.handles[i] = draft.pack_into(&mut self.packer);
     }
 
     pub fn into_vec(self) -> Vec<Change> {
@@ -636,9 +705,9 @@ impl Changes {
             changes[i as usize] = Some(draft.change());
             // Every draft not unpacked yet lies before this one.
             let start = usize::try_from(handle.0).unwrap_or(usize::MAX);
-            if self.buffer.len().saturating_sub(start) >= step {
-                self.buffer.truncate(start);
-                self.buffer.shrink_to_fit();
+            if self.packer.buffer.len().saturating_sub(start) >= step {
+                self.packer.buffer.truncate(start);
+                self.packer.buffer.shrink_to_fit();
             }
         }
         // Each slot was filled once. `filter_map` collects in place (`Option<Change>`
@@ -652,12 +721,12 @@ impl Changes {
 /// Drafts packed as they come.
 impl FromIterator<Draft> for Changes {
     fn from_iter<I: IntoIterator<Item = Draft>>(drafts: I) -> Changes {
-        let mut buffer = Vec::new();
+        let mut packer = Packer::default();
         let handles = drafts
             .into_iter()
-            .map(|d| d.pack_into(&mut buffer))
+            .map(|d| d.pack_into(&mut packer))
             .collect();
-        Changes { buffer, handles }
+        Changes { packer, handles }
     }
 }
 
@@ -688,43 +757,53 @@ impl serde::Serialize for Changes {
 /// word and the leading texts are read in place.
 impl<'a> PackedDraft<'a> {
     fn flags(&self) -> u32 {
-        Reader(self.0).number() as u32
+        Reader(self.bytes).number() as u32
     }
 
     /// The id, the summary and the subject (the summary's text when they are one).
     pub(super) fn head(&self) -> (Id<'a>, &'a str, &'a str) {
-        head(self.0)
+        head(self.bytes)
     }
 
-    /// The change alone, as a `Change`: its packed bytes copied, with the id
-    /// spelled out (`Change` lends it out as text) and the draft's own flags cleared.
+    /// The change alone, as a `Change`: its packed bytes copied, with the id and the
+    /// authors spelled out (`Change` lends them out as text) and the draft's own flags
+    /// cleared.
     pub fn change(&self) -> Change {
-        let mut r = Reader(self.0);
+        let bytes = self.bytes;
+        let mut r = Reader(bytes);
         let after_flags = {
-            let mut f = Reader(self.0);
+            let mut f = Reader(bytes);
             f.number();
-            f.0
+            bytes.len() - f.0.len()
         };
         let flags = r.head().flags;
-        let category = &after_flags[..after_flags.len() - r.0.len()];
+        let category = &bytes[after_flags..bytes.len() - r.0.len()];
         let id = r.id(flags & BINARY_ID != 0);
-        let after_id = r.0;
-        let (_, rest) = View::read(self.0);
-        let fields = &after_id[..after_id.len().saturating_sub(rest.0.len())];
-        let mut bytes = Vec::with_capacity(fields.len() + 48);
-        let mut out = Writer(&mut bytes);
-        out.number(u64::from(
-            flags & !(BINARY_ID | REVERT | REVERT_ID | FIXUP | MESSAGE),
+        let after_id = bytes.len() - r.0.len();
+        let (view, rest) = View::read(bytes, self.names);
+        let end = bytes.len() - rest.0.len();
+        let authors = view.authors_at.clone();
+        let mut out = Vec::with_capacity(end - after_id + 64);
+        let mut w = Writer(&mut out);
+        w.number(u64::from(
+            flags & !(BINARY_ID | REVERT | REVERT_ID | FIXUP | MESSAGE | AUTHOR_NUMBERS),
         ));
-        bytes.extend_from_slice(category);
-        Writer(&mut bytes).text(id.as_str());
-        bytes.extend_from_slice(fields);
-        Change::from_packed(bytes)
+        w.0.extend_from_slice(category);
+        w.text(id.as_str());
+        // Each of these ranges lies in order within the draft's bytes; a damaged
+        // draft gives empty ones rather than a panic.
+        w.0.extend_from_slice(bytes.get(after_id..authors.start).unwrap_or_default());
+        w.number(view.authors().len() as u64);
+        for author in view.authors() {
+            w.text(author);
+        }
+        w.0.extend_from_slice(bytes.get(authors.end..end).unwrap_or_default());
+        Change::from_packed(out)
     }
 
     /// The whole message the draft kept (`Draft::keep_message`).
     fn message(&self) -> Option<&'a str> {
-        let (view, mut r) = View::read(self.0);
+        let (view, mut r) = View::read(self.bytes, self.names);
         let has = |bit: u32| view.head.flags & bit != 0;
         if !has(MESSAGE) {
             return None;
@@ -1006,8 +1085,10 @@ mod tests {
             let unclassified = change.category == Category::Unclassified;
             let fixup = matches!(pending, Some(Pending::Fixup { .. }));
             let revert = matches!(pending, Some(Pending::Revert { .. }));
+            let fields = format!("{:?}", d.item.change);
             let changes: Changes = [d].into_iter().collect();
             let packed = changes.get(0);
+            prop_assert_eq!(format!("{:?}", packed.change().fields()), fields);
             let packed_id = packed.id();
             prop_assert_eq!(packed_id.as_str(), &*id);
             prop_assert_eq!(packed.head().1, &*summary);
@@ -1094,10 +1175,12 @@ mod tests {
             },
             message: None,
         };
-        let mut buffer = Vec::new();
-        let handle = draft.pack_into(&mut buffer);
-        assert!(buffer.len() < 160, "{} bytes", buffer.len());
-        let changes = Changes::new(buffer, vec![handle]);
+        let mut packer = Packer::default();
+        let handle = draft.pack_into(&mut packer);
+        // The author is a number: the name is kept once, in the packer.
+        assert!(packer.buffer.len() < 100, "{} bytes", packer.buffer.len());
+        assert_eq!(packer.names, [Box::from("Donald Knuth")]);
+        let changes = Changes::new(packer, vec![handle]);
         assert_eq!(
             changes.get(0).unpack().item.change.description.as_deref(),
             Some("rework worker report (#616712)")
@@ -1111,19 +1194,24 @@ mod tests {
             &[0xff; 40][..],
             &[0x80, 0x80, 0x80][..],
             &[3, 2, 0xc3, 0x28][..],
-            // No flags, empty id and summary, built-in category and classifier, then
-            // an author count of 2^63 - 1 with nothing after it.
+            // No flags, built-in category and classifier, empty id and summary,
+            // then an author count of 2^63 - 1 with nothing after it.
             &[
                 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f,
             ][..],
+            // Authors by number (flag bit 17), past the names there are and cut short.
+            &[0x80, 0x80, 0x08, 0, 0, 0, 0, 3, 5, 0xc8, 0x01, 0x80][..],
         ] {
-            let _ = PackedDraft(bytes).unpack();
+            let draft = PackedDraft { bytes, names: &[] };
+            let _ = draft.unpack();
+            let _ = draft.change().fields();
         }
         // Handles that point nowhere, or at a length past the end.
-        let changes = Changes::new(
-            vec![9, 0, 0, 0, 1],
-            vec![Handle(0), Handle(3), Handle(u64::MAX)],
-        );
+        let packer = Packer {
+            buffer: vec![9, 0, 0, 0, 1],
+            ..Packer::default()
+        };
+        let changes = Changes::new(packer, vec![Handle(0), Handle(3), Handle(u64::MAX)]);
         for draft in changes.iter() {
             assert_eq!(draft.change().id(), "");
         }
