@@ -5,7 +5,8 @@
 //! the last document. As a struct of fields (`ChangeFields`), with an allocation for
 //! each id, summary, description and author list, a change took about 540 bytes:
 //! 520 MiB at a million, most of that run's peak. Packed into the bytes of one
-//! shared allocation it takes about 170 (BENCHMARKS.md). Fields are read in place,
+//! shared allocation it takes about 140 with the allocation's own (BENCHMARKS.md
+//! item 65). Fields are read in place,
 //! as borrowed text; a change is edited by unpacking its fields and packing them
 //! again (`Change::edit`), which only enrichment does, for a few changes.
 

@@ -4,12 +4,14 @@
 //! structs, with an allocation for each id, summary, description and author list,
 //! that was about 500 bytes a commit: most of a million-commit range's memory, at the
 //! moment the walk's own bookkeeping and the pack index pages are resident too. Packed,
-//! it is the text itself plus a few bytes (about 110 on the benchmark histories). The
-//! drafts are unpacked, one at a time, when the walk is done.
+//! it is the text itself plus a few bytes (about 90 on the benchmark histories, the
+//! authors named by number). When the range-wide passes are done, each draft's bytes
+//! become a `Change` (the same format, with the id and the authors as text).
 //!
-//! The format is private to one run: strings as a length and UTF-8 bytes, numbers as
-//! LEB128 varints, presence as bits of one flags word. Unpacking never panics: a short
-//! read yields empty fields (it cannot happen for bytes `pack` wrote).
+//! The format is private to one run: the flags word, the category and what
+//! classified it first (read without the rest), then strings as a length and UTF-8
+//! bytes, numbers as LEB128 varints, presence as bits of the flags. Reading never
+//! panics: a short read yields empty fields (it cannot happen for bytes `pack` wrote).
 
 use std::sync::Arc;
 
@@ -605,7 +607,7 @@ impl<'a> PackedDraft<'a> {
 
 /// The range's changes, packed end to end in one buffer: the range-wide passes settle
 /// them in place (`Classifier::finish`), and `scope` writes them out one at a time. A
-/// million commits as `Change`s take about 480 MB; packed, about 100, and one buffer
+/// million commits as structs of fields take about 480 MB; packed, about 90, and one buffer
 /// spares each draft an allocation of its own (BENCHMARKS.md items 42 and 49).
 #[derive(Default)]
 pub struct Changes {
