@@ -463,7 +463,7 @@ impl WriteJson for ScopeJson {
         out.write_all(b",\n  \"changes\": ").map_err(io)?;
         let changes = &self.changes;
         json::write_pretty_seq(&mut out, changes.handles(), 1, |&handle, buf, depth| {
-            changes.draft(handle).change().write_json(buf, depth);
+            changes.draft(handle).write_json(buf, depth);
             Ok(())
         })?;
         out.write_all(b"\n}").map_err(io)?;

@@ -188,29 +188,35 @@ impl Change {
     /// general machinery was most of that time (BENCHMARKS.md). A property test holds
     /// the two to the same bytes.
     pub fn write_json(&self, out: &mut Vec<u8>, depth: usize) {
-        let v = self.view();
-        let mut o = crate::json::PrettyObject::begin(out, depth);
-        o.string("id", v.id().as_str());
-        o.string("summary", v.summary());
-        o.bool("conventional", v.head.conventional());
-        o.opt_string("type", v.kind());
-        o.opt_string("scope", v.scope());
-        o.bool("breaking", v.head.breaking());
-        o.opt_string("description", v.description());
-        o.string("category", v.head.category_name());
-        o.opt_u64("pr", v.pr);
-        o.strings("authors", v.authors());
-        o.string("short_id", v.short_id());
-        o.opt_string("breaking_note", v.breaking_note());
-        match rfc3339_digits(v.time) {
-            Some(digits) => o.string("time", std::str::from_utf8(&digits).unwrap_or_default()),
-            None => o.string("time", &rfc3339(v.time)),
-        }
-        o.string("subject", v.subject());
-        o.string("classified_by", v.head.classified_by);
-        o.opt_string("note", v.note());
-        o.end();
+        write_json(&self.view(), out, depth);
     }
+}
+
+/// `Change::write_json` of the change `v` reads, a `Change` or a draft
+/// (`PackedDraft::write_json`).
+pub(super) fn write_json(v: &View<'_>, out: &mut Vec<u8>, depth: usize) {
+    let id = v.id();
+    let mut o = crate::json::PrettyObject::begin(out, depth);
+    o.string("id", id.as_str());
+    o.string("summary", v.summary());
+    o.bool("conventional", v.head.conventional());
+    o.opt_string("type", v.kind());
+    o.opt_string("scope", v.scope());
+    o.bool("breaking", v.head.breaking());
+    o.opt_string("description", v.description());
+    o.string("category", v.head.category_name());
+    o.opt_u64("pr", v.pr);
+    o.strings("authors", v.authors());
+    o.string("short_id", v.short_id_of(&id));
+    o.opt_string("breaking_note", v.breaking_note());
+    match rfc3339_digits(v.time) {
+        Some(digits) => o.string("time", std::str::from_utf8(&digits).unwrap_or_default()),
+        None => o.string("time", &rfc3339(v.time)),
+    }
+    o.string("subject", v.subject());
+    o.string("classified_by", v.head.classified_by);
+    o.opt_string("note", v.note());
+    o.end();
 }
 
 /// The keys of a change as serialized, in order.

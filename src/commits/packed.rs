@@ -416,6 +416,15 @@ impl<'a> View<'a> {
         self.authors.clone()
     }
 
+    /// The short id, given the id as read (`id`): stored, or the id's first seven
+    /// characters.
+    pub fn short_id_of<'b>(&'b self, id: &'b Id<'b>) -> &'b str {
+        match self.short_id {
+            Some(short) => str_of(short),
+            None => id.as_str().get(..7).unwrap_or_default(),
+        }
+    }
+
     /// The short id, for a change whose id is packed as text (`Change`); a draft's
     /// binary id has its short id spelled out by `fields`.
     pub fn short_id(&self) -> &'a str {
@@ -803,6 +812,12 @@ impl<'a> PackedDraft<'a> {
         Change::from_packed(out)
     }
 
+    /// `Change::write_json` of the draft's change, read in place: `scope` writes
+    /// one per commit of the range.
+    pub fn write_json(&self, out: &mut Vec<u8>, depth: usize) {
+        super::change::write_json(&View::read(self.bytes, self.names).0, out, depth);
+    }
+
     /// The whole message the draft kept (`Draft::keep_message`).
     fn message(&self) -> Option<&'a str> {
         let (view, mut r) = View::read(self.bytes, self.names);
@@ -1091,6 +1106,10 @@ mod tests {
             let changes: Changes = [d].into_iter().collect();
             let packed = changes.get(0);
             prop_assert_eq!(format!("{:?}", packed.change().fields()), fields);
+            let (mut in_place, mut changed) = (Vec::new(), Vec::new());
+            packed.write_json(&mut in_place, 1);
+            packed.change().write_json(&mut changed, 1);
+            prop_assert_eq!(String::from_utf8(in_place).unwrap(), String::from_utf8(changed).unwrap());
             let packed_id = packed.id();
             prop_assert_eq!(packed_id.as_str(), &*id);
             prop_assert_eq!(packed.head().1, &*summary);
