@@ -347,15 +347,18 @@ fn read_range(
         }
         None => Default::default(),
     };
-    let mut changes = classifier.by_paths(settled, |i| {
-        let paths = match &paths {
-            Some(all) => {
-                let paths = all.get(i)?.ok()?;
-                return Some(paths.iter().map(|p| p.path.to_string()).collect());
-            }
-            None => fallback.get(&commits.oid(i)).and_then(|p| p.as_ref().ok()),
-        };
-        paths.map(|p| p.iter().map(|p| p.path.to_string()).collect())
+    let mut changes = classifier.by_paths(settled, |i| match &paths {
+        Some(all) => Some(
+            all.get(i)?
+                .ok()?
+                .iter()
+                .map(|p| p.path.to_string())
+                .collect(),
+        ),
+        None => {
+            let paths = fallback.get(&commits.oid(i))?.as_ref().ok()?;
+            Some(paths.iter().map(|p| p.path.to_string()).collect())
+        }
     });
     let count = commits.len();
     drop(commits);

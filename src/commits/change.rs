@@ -253,7 +253,7 @@ impl Serialize for Change {
         s.serialize_field("description", &v.description())?;
         s.serialize_field("category", v.head.category_name())?;
         s.serialize_field("pr", &v.pr)?;
-        s.serialize_field("authors", &Texts(v.authors()))?;
+        s.serialize_field("authors", &Authors(v.authors()))?;
         s.serialize_field("short_id", v.short_id())?;
         s.serialize_field("breaking_note", &v.breaking_note())?;
         s.serialize_field("time", &rfc3339(v.time))?;
@@ -264,10 +264,10 @@ impl Serialize for Change {
     }
 }
 
-/// A sequence of texts read in place, serialized as a list of strings.
-struct Texts<'a>(packed::Texts<'a>);
+/// A change's authors read in place, serialized as a list of strings.
+struct Authors<'a>(packed::Texts<'a>);
 
-impl Serialize for Texts<'_> {
+impl Serialize for Authors<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_seq(self.0.clone())
     }

@@ -304,9 +304,19 @@ enum RawCategory<'a> {
 }
 
 /// An id as packed: text, or 20 bytes.
+#[derive(Clone, Copy)]
 enum RawId<'a> {
     Text(&'a [u8]),
     Binary(&'a [u8]),
+}
+
+impl<'a> RawId<'a> {
+    fn id(self) -> Id<'a> {
+        match self {
+            RawId::Text(text) => Id::Text(str_of(text)),
+            RawId::Binary(bytes) => Id::of_bytes(bytes),
+        }
+    }
 }
 
 /// Packed text, written from a `&str`, so valid (a damaged buffer reads as empty).
@@ -378,10 +388,7 @@ impl<'a> View<'a> {
     }
 
     pub fn id(&self) -> Id<'a> {
-        match self.id {
-            RawId::Text(text) => Id::Text(str_of(text)),
-            RawId::Binary(bytes) => Id::of_bytes(bytes),
-        }
+        self.id.id()
     }
 
     pub fn summary(&self) -> &'a str {
@@ -502,29 +509,38 @@ impl ExactSizeIterator for Texts<'_> {}
 /// The id, the summary and the subject (the summary's text when they are one) of the
 /// packed change at the start of `bytes`, read without the rest.
 pub(super) fn head(bytes: &[u8]) -> (Id<'_>, &str, &str) {
-    let mut r = Reader(bytes);
-    let flags = r.head().flags;
-    let id = r.id(flags & BINARY_ID != 0);
-    let summary = r.text();
-    let subject = if flags & SUBJECT != 0 {
-        r.text()
-    } else {
-        summary
-    };
-    (id, summary, subject)
+    let (id, summary, subject) = lead(bytes);
+    (id.id(), str_of(summary), str_of(subject))
 }
 
 /// The summary (`subject: false`) or the subject of the packed change at the start
 /// of `bytes`, read without the rest.
 pub(super) fn summary_or_subject(bytes: &[u8], subject: bool) -> &str {
+    let (_, summary, own_subject) = lead(bytes);
+    str_of(if subject { own_subject } else { summary })
+}
+
+/// The id of a change packed with its id as text (`Change`).
+pub(super) fn text_id(bytes: &[u8]) -> &str {
+    match lead(bytes).0 {
+        RawId::Text(id) => str_of(id),
+        RawId::Binary(_) => "",
+    }
+}
+
+/// The id, summary and subject of the packed change at the start of `bytes`, as
+/// stored (checked as UTF-8 by whoever reads them).
+fn lead(bytes: &[u8]) -> (RawId<'_>, &[u8], &[u8]) {
     let mut r = Reader(bytes);
     let flags = r.head().flags;
-    r.raw_id(flags & BINARY_ID != 0);
+    let id = r.raw_id(flags & BINARY_ID != 0);
     let summary = r.raw();
-    if subject && flags & SUBJECT != 0 {
-        return r.text();
-    }
-    str_of(summary)
+    let subject = if flags & SUBJECT != 0 {
+        r.raw()
+    } else {
+        summary
+    };
+    (id, summary, subject)
 }
 
 /// The flags, category and classifier of the packed change at the start of
@@ -550,41 +566,23 @@ impl<'a> Head<'a> {
     }
 
     pub fn category(&self) -> Category {
-        category_of(self.category)
+        match self.category {
+            RawCategory::BuiltIn(i) => BUILT_IN
+                .get(usize::from(i))
+                .cloned()
+                .unwrap_or(Category::Unclassified),
+            RawCategory::Custom(name) => Category::Custom(str_of(name).to_string()),
+        }
     }
 
     pub fn category_name(&self) -> &'a str {
-        category_name_of(self.category)
-    }
-}
-
-fn category_of(category: RawCategory<'_>) -> Category {
-    match category {
-        RawCategory::BuiltIn(i) => BUILT_IN
-            .get(usize::from(i))
-            .cloned()
-            .unwrap_or(Category::Unclassified),
-        RawCategory::Custom(name) => Category::Custom(str_of(name).to_string()),
-    }
-}
-
-fn category_name_of(category: RawCategory<'_>) -> &str {
-    match category {
-        RawCategory::BuiltIn(i) => BUILT_IN
-            .get(usize::from(i))
-            .unwrap_or(&Category::Unclassified)
-            .as_str(),
-        RawCategory::Custom(name) => str_of(name),
-    }
-}
-
-/// The id of a change packed with its id as text (`Change`).
-pub(super) fn text_id(bytes: &[u8]) -> &str {
-    let mut r = Reader(bytes);
-    let flags = r.head().flags;
-    match flags & BINARY_ID {
-        0 => str_of(r.raw()),
-        _ => "",
+        match self.category {
+            RawCategory::BuiltIn(i) => BUILT_IN
+                .get(usize::from(i))
+                .unwrap_or(&Category::Unclassified)
+                .as_str(),
+            RawCategory::Custom(name) => str_of(name),
+        }
     }
 }
 
@@ -946,10 +944,7 @@ impl<'a> Reader<'a> {
     }
 
     fn id(&mut self, binary: bool) -> Id<'a> {
-        match self.raw_id(binary) {
-            RawId::Text(text) => Id::Text(str_of(text)),
-            RawId::Binary(bytes) => Id::of_bytes(bytes),
-        }
+        self.raw_id(binary).id()
     }
 
     fn raw_id(&mut self, binary: bool) -> RawId<'a> {

@@ -28,7 +28,9 @@ use std::thread::JoinHandle;
 use git2::Oid;
 use rustc_hash::FxHashMap;
 
-use super::{job, DiffJob, Parent, PathChange, PathLists, PathNames, PathRules, Repo, TreeCache};
+use super::{
+    job, DiffJob, Parent, PathChange, PathLists, PathNames, PathRules, Paths, Repo, TreeCache,
+};
 use crate::error::{Error, Result};
 
 /// The hidden subcommand the helper runs as.
@@ -58,8 +60,9 @@ fn min_requests() -> Option<usize> {
     }
 }
 
-/// One commit's changed paths from the helper, or why they could not be read.
-pub type Answer = std::result::Result<Vec<PathChange>, String>;
+/// One commit's changed paths as the helper wrote them, or why they could not be
+/// read.
+type Answer = std::result::Result<Vec<PathChange>, String>;
 
 /// Answers from the helper, by commit, in the order they came (the order the
 /// requests were sent, which is the order they are taken in). A list, not a map,
@@ -80,17 +83,16 @@ pub struct Answers {
 }
 
 impl Answers {
-    fn push(&mut self, oid: Oid, answer: Answer) {
+    fn push(&mut self, oid: Oid, paths: Paths) {
         self.ids.push(oid);
-        self.paths
-            .push(answer.map_err(|e| Box::new(crate::error::Error::runtime(e))));
+        self.paths.push(paths);
         self.taken.push(false);
         self.left += 1;
     }
 
     /// The answer for `oid`, if one came and was not taken yet. A commit answered
     /// twice gives its first answer first.
-    pub fn take(&mut self, oid: &Oid) -> Option<Answer> {
+    pub fn take(&mut self, oid: &Oid) -> Option<Paths> {
         while self.taken.get(self.next) == Some(&true) {
             self.next += 1;
         }
@@ -111,11 +113,7 @@ impl Answers {
         };
         self.taken[at] = true;
         self.left -= 1;
-        Some(self.answer(at))
-    }
-
-    fn answer(&self, at: usize) -> Answer {
-        self.paths.to_paths(at).map_err(|e| e.to_string())
+        Some(self.paths.to_paths(at))
     }
 
     pub fn len(&self) -> usize {
@@ -127,13 +125,13 @@ impl Answers {
     }
 
     /// The answers not taken, in the order they came.
-    pub fn into_untaken(self) -> impl Iterator<Item = (Oid, Answer)> {
+    pub fn into_untaken(self) -> impl Iterator<Item = (Oid, Paths)> {
         let Answers {
             ids, paths, taken, ..
         } = self;
         (0..ids.len())
             .filter(move |&at| !taken[at])
-            .map(move |at| (ids[at], paths.to_paths(at).map_err(|e| e.to_string())))
+            .map(move |at| (ids[at], paths.to_paths(at)))
     }
 }
 
@@ -194,18 +192,18 @@ struct Running {
 #[derive(Default)]
 struct Inbox {
     older: Answers,
-    queue: VecDeque<(Oid, Answer)>,
+    queue: VecDeque<(Oid, Paths)>,
 }
 
 /// Answers kept unpacked in the queue, at most: a few times `ahead()`.
 const QUEUE_MAX: usize = 1024;
 
 impl Inbox {
-    fn push(&mut self, oid: Oid, answer: Answer) {
-        self.queue.push_back((oid, answer));
+    fn push(&mut self, oid: Oid, paths: Paths) {
+        self.queue.push_back((oid, paths));
         if self.queue.len() > QUEUE_MAX {
-            if let Some((oid, answer)) = self.queue.pop_front() {
-                self.older.push(oid, answer);
+            if let Some((oid, paths)) = self.queue.pop_front() {
+                self.older.push(oid, paths);
             }
         }
     }
@@ -213,8 +211,8 @@ impl Inbox {
     /// Every answer not taken, packed, in the order they came.
     fn into_answers(self) -> Answers {
         let mut answers = self.older;
-        for (oid, answer) in self.queue {
-            answers.push(oid, answer);
+        for (oid, paths) in self.queue {
+            answers.push(oid, paths);
         }
         answers
     }
@@ -346,13 +344,13 @@ impl PathHelper {
 
     /// The helper's answer for `oid`, if it is the next one that came and was not
     /// taken. Answers that came before this caller's requests are left for `finish`.
-    pub(crate) fn take_next(&mut self, oid: &Oid) -> Option<Answer> {
+    pub(crate) fn take_next(&mut self, oid: &Oid) -> Option<Paths> {
         let running = self.running.as_ref()?;
         let mut inbox = running.inbox.lock().ok()?;
         if !inbox.older.is_empty() || inbox.queue.front().is_none_or(|(id, _)| id != oid) {
             return None;
         }
-        inbox.queue.pop_front().map(|(_, answer)| answer)
+        inbox.queue.pop_front().map(|(_, paths)| paths)
     }
 
     /// Requests answered so far.
@@ -451,7 +449,7 @@ fn read_answers(mut from: impl BufRead, answered: &AtomicUsize, inbox: &Mutex<In
     let mut names = PathNames::default();
     while let Some((oid, answer)) = read_answer(&mut from, &mut names) {
         match inbox.lock() {
-            Ok(mut inbox) => inbox.push(oid, answer),
+            Ok(mut inbox) => inbox.push(oid, answer.map_err(|e| Box::new(Error::runtime(e)))),
             Err(_) => return,
         }
         // Counted once it can be taken.
@@ -594,9 +592,22 @@ mod tests {
     use super::*;
     use crate::git::diff_tests::{commit, git};
 
-    fn paths(answer: &std::result::Result<Vec<PathChange>, String>) -> Vec<(char, &str)> {
+    fn paths<E: std::fmt::Debug>(
+        answer: &std::result::Result<Vec<PathChange>, E>,
+    ) -> Vec<(char, &str)> {
         let paths = answer.as_ref().expect("an answer with paths");
         paths.iter().map(|p| (p.status, &*p.path)).collect()
+    }
+
+    /// A taken answer, comparable: its paths, or its error's text.
+    fn shown(taken: Option<Paths>) -> Option<std::result::Result<Vec<(char, String)>, String>> {
+        taken.map(|answer| match answer {
+            Ok(list) => Ok(list
+                .iter()
+                .map(|p| (p.status, p.path.to_string()))
+                .collect()),
+            Err(e) => Err(e.to_string()),
+        })
     }
 
     #[test]
@@ -616,7 +627,10 @@ mod tests {
             paths(&answers.take(&a).unwrap()),
             [('M', "src/x.rs"), ('A', "docs/a b.md")]
         );
-        assert_eq!(answers.take(&b), Some(Err("cannot read tree".to_string())));
+        assert_eq!(
+            shown(answers.take(&b)),
+            Some(Err("cannot read tree".to_string()))
+        );
         assert!(answers.take(&c).is_none(), "{answers:?}");
         assert_eq!(answered.load(Ordering::Relaxed), 2);
         assert!(read(&b"not an answer\n"[..]).is_empty());
@@ -631,6 +645,7 @@ mod tests {
                 path: format!("f{n}").into(),
             }])
         };
+        let expected = |n: usize| shown(Some(answer(n)));
         let mut answers = Answers::default();
         for (n, oid) in [a, b, c, b, d].into_iter().enumerate() {
             answers.push(oid, answer(n));
@@ -638,12 +653,12 @@ mod tests {
         assert_eq!(answers.len(), 5);
         // In the order they came, then out of it, and a commit answered twice gives
         // its answers one after the other.
-        assert_eq!(answers.take(&a), Some(answer(0)));
-        assert_eq!(answers.take(&c), Some(answer(2)));
-        assert_eq!(answers.take(&b), Some(answer(1)));
-        assert_eq!(answers.take(&b), Some(answer(3)));
-        assert_eq!(answers.take(&b), None);
-        assert_eq!(answers.take(&a), None);
+        assert_eq!(shown(answers.take(&a)), expected(0));
+        assert_eq!(shown(answers.take(&c)), expected(2));
+        assert_eq!(shown(answers.take(&b)), expected(1));
+        assert_eq!(shown(answers.take(&b)), expected(3));
+        assert!(answers.take(&b).is_none());
+        assert!(answers.take(&a).is_none());
         assert_eq!(answers.len(), 1);
         let left: Vec<Oid> = answers.into_untaken().map(|(oid, _)| oid).collect();
         assert_eq!(left, [d]);

@@ -532,12 +532,7 @@ impl Repo {
             .enumerate()
             .map(|(i, j)| (j.commit, paths.paths.to_paths(i)))
             .collect();
-        all.extend(
-            earlier
-                .answers
-                .into_untaken()
-                .map(|(oid, answer)| (oid, answer.map_err(|e| Box::new(Error::runtime(e))))),
-        );
+        all.extend(earlier.answers.into_untaken());
         // Sent during the walk and never answered (the helper died): diffed here.
         let unanswered: Vec<DiffJob> = earlier
             .unanswered
@@ -624,7 +619,7 @@ impl Repo {
                     let Some(answer) = helper.take_next(&oid) else {
                         break;
                     };
-                    results.set(at, answer.map_err(|e| Box::new(Error::runtime(e))));
+                    results.set(at, answer);
                     by_helper += 1;
                     drained += 1;
                     asked.pop_front();
@@ -653,7 +648,7 @@ impl Repo {
             let paths = match answers.take(&job.commit) {
                 Some(answer) => {
                     by_helper += 1;
-                    answer.map_err(|e| Box::new(Error::runtime(e)))
+                    answer
                 }
                 None => self.diff_job(&objects, job, &mut cache).map_err(Box::new),
             };

@@ -94,12 +94,13 @@ impl PathLists {
 
     fn add(&mut self, paths: Vec<PathChange>) -> Span {
         let start = self.paths.len();
-        let (Ok(start32), Ok(len)) = (u32::try_from(start), u32::try_from(paths.len())) else {
+        // Places are 32-bit, and a length of `FAILED` marks an error.
+        let Some(end) = u32::try_from(start + paths.len())
+            .ok()
+            .filter(|&end| end != FAILED)
+        else {
             return self.failed(Error::runtime("too many changed paths to hold"));
         };
-        if len == FAILED || u32::try_from(start + paths.len()).is_err() {
-            return self.failed(Error::runtime("too many changed paths to hold"));
-        }
         for change in paths {
             let number = match self.numbers.get(&change.path) {
                 Some(&n) => n,
@@ -115,9 +116,10 @@ impl PathLists {
             self.statuses
                 .push(u8::try_from(change.status).unwrap_or(b'?'));
         }
+        let start = start as u32;
         Span {
-            start: start32,
-            len,
+            start,
+            len: end - start,
         }
     }
 
@@ -143,17 +145,13 @@ impl PathLists {
     /// Commit `i`'s paths as a list of their own.
     pub fn to_paths(&self, i: usize) -> super::Paths {
         match self.get(i) {
-            Some(Ok(paths)) => {
-                let range = paths.start..paths.start + paths.len;
-                Ok(self.paths[range.clone()]
-                    .iter()
-                    .zip(&self.statuses[range])
-                    .map(|(&n, &status)| PathChange {
-                        status: char::from(status),
-                        path: Arc::clone(&self.names[n as usize]),
-                    })
-                    .collect())
-            }
+            Some(Ok(paths)) => Ok(paths
+                .numbered()
+                .map(|(n, status)| PathChange {
+                    status,
+                    path: Arc::clone(&self.names[n as usize]),
+                })
+                .collect()),
             Some(Err(e)) => Err(Box::new(Error::runtime(e.to_string()))),
             None => Ok(Vec::new()),
         }
@@ -185,23 +183,21 @@ impl From<Vec<Result<Vec<PathChange>, Box<Error>>>> for PathLists {
 
 impl<'a> PathsOf<'a> {
     pub fn iter(&self) -> impl Iterator<Item = PathRef<'a>> + 'a {
+        let names = &self.lists.names;
+        self.numbered().map(move |(n, status)| PathRef {
+            status,
+            path: &names[n as usize],
+        })
+    }
+
+    /// Each path's name number, with its status.
+    fn numbered(&self) -> impl Iterator<Item = (u32, char)> + 'a {
         let lists = self.lists;
         let range = self.start..self.start + self.len;
         lists.paths[range.clone()]
             .iter()
             .zip(&lists.statuses[range])
-            .map(move |(&n, &status)| PathRef {
-                status: char::from(status),
-                path: &lists.names[n as usize],
-            })
-    }
-
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
+            .map(|(&n, &status)| (n, char::from(status)))
     }
 }
 

@@ -13,11 +13,12 @@ use std::path::Path;
 
 use git2::{AttrCheckFlags, AttrValue, DiffOptions, Oid, Patch};
 
-use super::{tree_order, DiffTotals, Entry, GitResult, Objects, RawTree, Repo};
+use super::{
+    enter, tree_order, DiffTotals, Entry, GitResult, Objects, RawTree, Repo, MODE_TYPE_MASK,
+};
 
 /// Mode bits of a submodule entry (a commit inside a tree).
 const GITLINK: u32 = 0o160000;
-const MODE_TYPE_MASK: u32 = super::MODE_TYPE_MASK;
 
 /// One side of a changed file: its mode and object.
 #[derive(Clone, Copy)]
@@ -230,13 +231,6 @@ fn side(entry: &Entry<'_>) -> GitResult<Side> {
         mode: entry.mode,
         id: entry.oid()?,
     })
-}
-
-fn enter(prefix: &mut Vec<u8>, name: &[u8]) -> usize {
-    let len = prefix.len();
-    prefix.extend_from_slice(name);
-    prefix.push(b'/');
-    len
 }
 
 #[cfg(test)]

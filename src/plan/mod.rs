@@ -51,21 +51,21 @@ pub struct PreviousRelease {
 pub struct Section {
     pub category: Category,
     pub title: String,
-    #[serde(serialize_with = "render::shared_changes")]
+    #[serde(serialize_with = "render::shared_list")]
     pub changes: Arc<[Change]>,
 }
 
 /// The classified changes of the range. Sections and `breaking` share the
 /// changes of `changes` (serialized as plain objects, serde's `rc` feature), so a
 /// long range holds each change once; templates read them in place too
-/// (`render::shared_changes`).
+/// (`render::shared_list`).
 #[derive(Debug, Clone, Serialize)]
 pub struct Scope {
     /// Every commit of the range, newest first.
-    #[serde(serialize_with = "render::shared_changes")]
+    #[serde(serialize_with = "render::shared_list")]
     pub changes: Arc<[Change]>,
     /// Breaking changes (any category), listed first in documents.
-    #[serde(serialize_with = "render::shared_changes")]
+    #[serde(serialize_with = "render::shared_list")]
     pub breaking: Arc<[Change]>,
     /// Non-empty categories in document order.
     pub sections: Vec<Section>,

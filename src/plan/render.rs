@@ -179,68 +179,53 @@ impl Object for Change {
     }
 }
 
-/// `serialize_with` for the model's lists of shared changes: serde's plain objects
-/// for JSON; for templates, a list that hands out the shared `Change` itself (see
-/// `impl Object for Change`) when an item is read. Converted up front, a
-/// million-commit plan's lists made two million template values before the first
-/// line was rendered.
-pub(super) fn shared_changes<S: Serializer>(
-    changes: &Arc<[Change]>,
+/// `serialize_with` for the model's shared lists (the scope's changes, a risk's
+/// commits): serde's plain list for JSON; for templates, the shared list itself,
+/// each item made a value when a template reads it (`ListItem`). Converted up front,
+/// a million-commit plan's lists made nearly three million template values before
+/// the first line was rendered, most of them only ever counted.
+pub fn shared_list<T: ListItem, S: Serializer>(
+    items: &Arc<[T]>,
     serializer: S,
 ) -> std::result::Result<S::Ok, S::Error> {
     if minijinja::value::serializing_for_value() {
-        Value::from_object(ChangeList(Arc::clone(changes))).serialize(serializer)
+        Value::from_object(SharedList(Arc::clone(items))).serialize(serializer)
     } else {
-        changes.serialize(serializer)
+        items.serialize(serializer)
     }
 }
 
-/// `serialize_with` for a risk's commits: a list of id strings for JSON; for
-/// templates, the shared list itself, each id made a value when read. Converted up
-/// front, a million-commit plan's risks made 600,000 values (50 MiB) that the
-/// documents only count.
-pub fn commit_ids<S: Serializer>(
-    ids: &Arc<[crate::risk::CommitId]>,
-    serializer: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    if minijinja::value::serializing_for_value() {
-        Value::from_object(CommitIdList(Arc::clone(ids))).serialize(serializer)
-    } else {
-        ids.serialize(serializer)
+/// What a template sees of an item of a shared list.
+pub trait ListItem: Serialize + std::fmt::Debug + Send + Sync + 'static {
+    fn value(&self) -> Value;
+}
+
+/// The change itself, read in place (`impl Object for Change`).
+impl ListItem for Change {
+    fn value(&self) -> Value {
+        Value::from_object(self.clone())
     }
 }
 
-/// A risk's commits as templates see them: a sequence of id strings.
+/// The commit's id, as JSON writes it.
+impl ListItem for crate::risk::CommitId {
+    fn value(&self) -> Value {
+        Value::from(self.as_str())
+    }
+}
+
+/// A shared list as templates see it: a sequence.
 #[derive(Debug)]
-struct CommitIdList(Arc<[crate::risk::CommitId]>);
+struct SharedList<T>(Arc<[T]>);
 
-impl Object for CommitIdList {
-    fn repr(self: &Arc<Self>) -> ObjectRepr {
-        ObjectRepr::Seq
-    }
-
-    fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        Some(Value::from(self.0.get(key.as_usize()?)?.as_str()))
-    }
-
-    fn enumerate(self: &Arc<Self>) -> Enumerator {
-        Enumerator::Seq(self.0.len())
-    }
-}
-
-/// A list of shared changes as templates see it: a sequence, each item the change.
-#[derive(Debug)]
-struct ChangeList(Arc<[Change]>);
-
-impl Object for ChangeList {
+impl<T: ListItem> Object for SharedList<T> {
     fn repr(self: &Arc<Self>) -> ObjectRepr {
         ObjectRepr::Seq
     }
 
     /// `key` is an index from the start: minijinja resolves negative ones first.
     fn get_value(self: &Arc<Self>, key: &Value) -> Option<Value> {
-        let change = self.0.get(key.as_usize()?)?;
-        Some(Value::from_object(change.clone()))
+        Some(self.0.get(key.as_usize()?)?.value())
     }
 
     fn enumerate(self: &Arc<Self>) -> Enumerator {

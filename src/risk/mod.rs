@@ -31,6 +31,17 @@ pub use signals::{
 };
 pub use strategy::{choose_strategy, StrategyFacts, StrategyOption};
 
+/// Each of `changes` whose paths could be read (`paths`, index for index), with them.
+fn with_paths<'a>(
+    changes: &'a [Change],
+    paths: &'a PathLists,
+) -> impl Iterator<Item = (&'a Change, PathsOf<'a>)> + 'a {
+    changes
+        .iter()
+        .enumerate()
+        .filter_map(move |(i, change)| Some((change, paths.get(i)?.ok()?)))
+}
+
 /// A commit a risk names, written as its full id: shared with the commit's change
 /// where the range has it (a long range names hundreds of thousands), else the id
 /// a pull request listed.
@@ -112,11 +123,7 @@ pub struct RiskInput<'a> {
 impl<'a> RiskInput<'a> {
     /// Each change whose paths could be read, with them.
     pub(crate) fn commit_paths(&self) -> impl Iterator<Item = (&'a Change, PathsOf<'a>)> + 'a {
-        let paths = self.paths;
-        self.changes
-            .iter()
-            .enumerate()
-            .filter_map(move |(i, change)| Some((change, paths.get(i)?.ok()?)))
+        with_paths(self.changes, self.paths)
     }
 
     /// What the engine searches for `change`: its whole message when listed.
@@ -282,8 +289,8 @@ pub struct Risk {
     /// Human-readable evidence lines (commits, files, counts), capped with "and N more".
     pub evidence: Vec<String>,
     /// Full ids of the commits that raised it (shared with the changes). Shared with
-    /// the documents' view of the plan too (`render::commit_ids`).
-    #[serde(serialize_with = "crate::plan::render::commit_ids")]
+    /// the documents' view of the plan too (`render::shared_list`).
+    #[serde(serialize_with = "crate::plan::render::shared_list")]
     pub commits: Arc<[CommitId]>,
     /// Paths that raised it.
     pub files: Vec<String>,

@@ -209,11 +209,8 @@ pub(super) fn ships(change: &Change) -> bool {
 type Shipping<'c> = Vec<(&'c Change, PathsOf<'c>)>;
 
 fn shipping<'c>(changes: &'c [Change], paths: &'c PathLists) -> Shipping<'c> {
-    changes
-        .iter()
-        .enumerate()
-        .filter(|(_, change)| ships(change))
-        .filter_map(|(i, change)| Some((change, paths.get(i)?.ok()?)))
+    super::with_paths(changes, paths)
+        .filter(|(change, _)| ships(change))
         .collect()
 }
 

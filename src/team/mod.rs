@@ -4,7 +4,6 @@
 
 pub mod codeowners;
 
-use std::borrow::Borrow;
 use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate};
@@ -320,7 +319,7 @@ fn person<'a>(config: &'a TeamConfig, key: &str) -> &'a Person {
 
 /// Roles from config (`TBD` where unset), phases dated from `schedule`, and the
 /// range's contributors, most commits first. Reviewers start empty (see `codeowners`).
-pub fn build<C: Borrow<Change>>(config: &TeamConfig, changes: &[C], schedule: &Schedule) -> Team {
+pub fn build(config: &TeamConfig, changes: &[Change], schedule: &Schedule) -> Team {
     let or_tbd = |v: &Option<String>| {
         v.clone()
             .filter(|s| !s.trim().is_empty())
@@ -363,10 +362,9 @@ pub fn build<C: Borrow<Change>>(config: &TeamConfig, changes: &[C], schedule: &S
 }
 
 /// Authors and co-authors with their commit counts (merge plumbing excluded).
-pub fn contributors<C: Borrow<Change>>(changes: &[C]) -> Vec<Contributor> {
+pub fn contributors(changes: &[Change]) -> Vec<Contributor> {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
-    let changes = changes.iter().map(Borrow::borrow);
-    for change in changes.filter(|c: &&Change| c.category() != Category::Skipped) {
+    for change in changes.iter().filter(|c| c.category() != Category::Skipped) {
         for author in change.authors() {
             *counts.entry(author).or_default() += 1;
         }
@@ -420,7 +418,7 @@ mod tests {
     fn on_call_dates_come_from_the_schedule() {
         let schedule =
             crate::schedule::build(d("2026-12-15"), d("2026-12-01"), &ScheduleConfig::default());
-        let team = build::<Change>(&TeamConfig::default(), &[], &schedule);
+        let team = build(&TeamConfig::default(), &[], &schedule);
         let primary = team
             .roles
             .iter()
@@ -447,7 +445,7 @@ mod tests {
             },
             ..TeamConfig::default()
         };
-        let team = build::<Change>(&config, &[], &schedule);
+        let team = build(&config, &[], &schedule);
         let todo = unfilled(&team);
         assert_eq!(todo[0], "team.release_manager (Release Manager): backup");
         assert_eq!(
